@@ -5,7 +5,8 @@ import CZ3
 /// Operators build terms; they never evaluate. Mixing widths is a programming
 /// error and stops with a message that names both widths.
 public final class Expr {
-    let context: Context
+    /// The context the term belongs to.
+    public let context: Context
     let raw: OpaquePointer
 
     init(context: Context, raw: OpaquePointer) {
