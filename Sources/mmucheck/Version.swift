@@ -1,0 +1,3 @@
+enum MMUCheckVersion {
+    static let string = "0.1.0"
+}
