@@ -1,26 +1,34 @@
 /// A transition system the checkers can explore, knowing nothing about MMUs
 /// (as Stateright's `Model`): initial states, the actions enabled in a state,
 /// the next state, and named invariants.
-public protocol Model {
-    associatedtype State: Hashable
-    associatedtype Action: Hashable
+public protocol Model: Sendable {
+    associatedtype State: Hashable & Sendable
+    associatedtype Action: Hashable & Sendable
 
-    /// Every initial state.
+    /// Every initial state, in a fixed order.
     func initialStates() -> [State]
-    /// The actions to try in `state`, in a fixed order (determinism).
+    /// The actions to try in `state`, in a fixed order (determinism, and trace
+    /// reconstruction by action index).
     func actions(in state: State) -> [Action]
     /// The state after `action`, or nil when the action does not apply.
     func next(_ state: State, _ action: Action) -> State?
-    /// The invariants, by stable kebab-case name. A check returns nil when it
-    /// holds, else a sentence naming the conjunct that broke.
+    /// The invariants, by stable kebab-case name.
     var invariants: [NamedInvariant<State>] { get }
+    /// The representative of `state`'s symmetry class (identity when the model
+    /// has no symmetry). Must map every member of a class to the same state.
+    func canonical(_ state: State) -> State
 }
 
-/// One named predicate over states.
-public struct NamedInvariant<State> {
+extension Model {
+    public func canonical(_ state: State) -> State { state }
+}
+
+/// One named predicate over states. The check returns nil when it holds, else
+/// a sentence naming the conjunct that broke.
+public struct NamedInvariant<State>: Sendable {
     public let name: String
-    public let check: (State) -> String?
-    public init(_ name: String, _ check: @escaping (State) -> String?) {
+    public let check: @Sendable (State) -> String?
+    public init(_ name: String, _ check: @escaping @Sendable (State) -> String?) {
         self.name = name
         self.check = check
     }

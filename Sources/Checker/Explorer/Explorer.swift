@@ -1,0 +1,249 @@
+import Foundation
+
+/// One broken invariant and a shortest path to it.
+public struct Violation<M: Model>: Sendable {
+    public let invariant: String
+    /// The invariant's own sentence: which conjunct broke, where.
+    public let message: String
+    /// The initial state the path starts from.
+    public let initial: M.State
+    /// The actions from `initial`, each with the state it leads to.
+    public let steps: [(action: M.Action, state: M.State)]
+    public var depth: Int { steps.count }
+}
+
+/// Set from a signal handler (Ctrl-C) to stop a run early; the run then
+/// reports "interrupted" with what it reached.
+public enum ExplorerInterrupt {
+    nonisolated(unsafe) public static let flag: UnsafeMutablePointer<Int32> = {
+        let p = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
+}
+
+/// The result of a run.
+public struct ExplorationResult<M: Model>: Sendable {
+    public let stats: ExplorerStats
+    /// nil when every reachable state (within no bound) was checked.
+    public let incomplete: IncompleteReason?
+    public let violations: [Violation<M>]
+    public var complete: Bool { incomplete == nil }
+}
+
+/// Breadth-first explorer over any `Model`: the first counterexample is a
+/// shortest one. States are stored as 64-bit fingerprints of their canonical
+/// form (or in full), each with a link to its parent and the index of the
+/// action that reached it, so traces are rebuilt by replaying actions.
+///
+/// Determinism: each BFS level is expanded in order (in parallel chunks when
+/// `threads > 1`, merged in order), so counts and traces are the same on every
+/// run and for every thread count.
+public struct Explorer<M: Model>: Sendable {
+    public let model: M
+    public let options: ExplorerOptions
+
+    public init(model: M, options: ExplorerOptions = ExplorerOptions()) {
+        self.model = model
+        self.options = options
+    }
+
+
+    private func fingerprint(_ s: M.State) -> UInt64 {
+        UInt64(bitPattern: Int64(options.symmetry ? model.canonical(s).hashValue : s.hashValue))
+    }
+
+    /// Successors of one state, computed off the merge path.
+    private struct Expansion {
+        var successors: [(actionIndex: Int, state: M.State, fp: UInt64)] = []
+        var transitions = 0
+    }
+
+    private func expand(_ s: M.State) -> Expansion {
+        var e = Expansion()
+        for (i, a) in model.actions(in: s).enumerated() {
+            guard let t = model.next(s, a) else { continue }
+            e.transitions += 1
+            e.successors.append((i, t, options.fullStates ? 0 : fingerprint(t)))
+        }
+        return e
+    }
+
+    /// Explores. `interrupt` is polled between batches (Ctrl-C sets the global one);
+    /// the caller clears it before the run.
+    public func run(interrupt: UnsafeMutablePointer<Int32> = ExplorerInterrupt.flag,
+                    progress: ((ExplorerStats) -> Void)? = nil) -> ExplorationResult<M> {
+        let clock = ContinuousClock()
+        let start = clock.now
+        func elapsed() -> Double {
+            let d = clock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+        var table = FingerprintTable()
+        var full: [M.State: UInt32] = [:]
+        var parents: [UInt32] = []
+        var actionIndex: [UInt16] = []
+        var bigActionIndex: [Int: Int] = [:]
+        var roots: [M.State] = []
+        var stats = ExplorerStats()
+        var violations: [Violation<M>] = []
+        var broken = Set<String>()
+        var incomplete: IncompleteReason?
+        var lastProgress = 0.0
+        let invariants = model.invariants
+
+        /// Records a new state; returns its index, or nil if seen before.
+        func discover(_ s: M.State, fp: UInt64, parent: UInt32, action: Int) -> UInt32? {
+            let index = UInt32(parents.count)
+            if options.fullStates {
+                let key = options.symmetry ? model.canonical(s) : s
+                if full[key] != nil { return nil }
+                full[key] = index
+            } else if table.insert(fp, index: index) != nil {
+                return nil
+            }
+            parents.append(parent)
+            if action < 0xFFFF { actionIndex.append(UInt16(action)) } else {
+                actionIndex.append(0xFFFF)
+                bigActionIndex[Int(index)] = action
+            }
+            return index
+        }
+
+        func trace(to index: UInt32) -> (M.State, [(action: M.Action, state: M.State)]) {
+            var path: [Int] = []
+            var i = index
+            while parents[Int(i)] != UInt32.max {
+                let a = Int(actionIndex[Int(i)])
+                path.append(a == 0xFFFF ? bigActionIndex[Int(i)]! : a)
+                i = parents[Int(i)]
+            }
+            let root = roots[Int(i)]
+            var s = root
+            var steps: [(action: M.Action, state: M.State)] = []
+            for a in path.reversed() {
+                let action = model.actions(in: s)[a]
+                s = model.next(s, action)!
+                steps.append((action, s))
+            }
+            return (root, steps)
+        }
+
+        /// Checks every invariant; returns true when the run must stop.
+        func check(_ s: M.State, index: UInt32) -> Bool {
+            for inv in invariants where !broken.contains(inv.name) {
+                if let message = inv.check(s) {
+                    broken.insert(inv.name)
+                    let (root, steps) = trace(to: index)
+                    violations.append(Violation(invariant: inv.name, message: message, initial: root, steps: steps))
+                    if !options.keepGoing { return true }
+                }
+            }
+            return options.keepGoing && broken.count == invariants.count
+        }
+
+        func bytesPerState() -> Double {
+            guard !parents.isEmpty else { return 0 }
+            var bytes = parents.count * (MemoryLayout<UInt32>.size + MemoryLayout<UInt16>.size)
+            bytes += options.fullStates ? full.capacity * (MemoryLayout<M.State>.stride + 8) : table.bytes
+            return Double(bytes) / Double(parents.count)
+        }
+
+        // Level 0.
+        var frontier: [(index: UInt32, state: M.State)] = []
+        var stop = false
+        for s in model.initialStates() {
+            let fp = options.fullStates ? 0 : fingerprint(s)
+            guard let idx = discover(s, fp: fp, parent: UInt32.max, action: 0) else { continue }
+            roots.append(s)
+            frontier.append((idx, s))
+            if check(s, index: idx) { stop = true; break }
+        }
+        // Roots are discovered first and in order, so a root's state index is its place in `roots`.
+        stats.distinctStates = parents.count
+        var deepest = 0
+
+        var depth = 0
+        while !stop && !frontier.isEmpty {
+            if let maxDepth = options.maxDepth, depth >= maxDepth {
+                incomplete = .depthLimit
+                break
+            }
+            var next: [(index: UInt32, state: M.State)] = []
+            let chunk = 256
+            var position = 0
+            levelLoop: while position < frontier.count {
+                let end = min(frontier.count, position + chunk * options.threads)
+                let batch = frontier[position..<end]
+                let expansions = expandBatch(Array(batch.map(\.state)))
+                for (k, e) in expansions.enumerated() {
+                    let parent = batch[batch.startIndex + k].index
+                    stats.transitions += e.transitions
+                    for succ in e.successors {
+                        guard let idx = discover(succ.state, fp: succ.fp, parent: parent, action: succ.actionIndex) else { continue }
+                        next.append((idx, succ.state))
+                        deepest = depth + 1
+                        if check(succ.state, index: idx) { stop = true; break levelLoop }
+                        if let maxStates = options.maxStates, parents.count >= maxStates {
+                            incomplete = .stateLimit; stop = true; break levelLoop
+                        }
+                    }
+                }
+                position = end
+                let now = elapsed()
+                stats.distinctStates = parents.count
+                stats.depth = deepest
+                stats.queue = frontier.count - position + next.count
+                stats.seconds = now
+                if interrupt.pointee != 0 { incomplete = .interrupted; stop = true; break }
+                if let maxSeconds = options.maxSeconds, now >= maxSeconds { incomplete = .timeLimit; stop = true; break }
+                if let maxMemory = options.maxMemoryBytes, residentBytes() >= maxMemory {
+                    incomplete = .memoryLimit; stop = true; break
+                }
+                if let progress, now - lastProgress >= options.progressInterval {
+                    lastProgress = now
+                    stats.bytesPerState = bytesPerState()
+                    progress(stats)
+                }
+            }
+            frontier = next
+            depth += 1
+        }
+        stats.distinctStates = parents.count
+        stats.depth = deepest
+        stats.queue = incomplete == nil ? 0 : frontier.count
+        stats.seconds = elapsed()
+        stats.bytesPerState = bytesPerState()
+        let n = Double(stats.distinctStates)
+        stats.collisionProbability = options.fullStates ? 0 : n * n / 36_893_488_147_419_103_232.0  // 2^65
+        // A violation found with stop-at-first leaves the rest unexplored, but the verdict is final.
+        return ExplorationResult(stats: stats, incomplete: violations.isEmpty || options.keepGoing ? incomplete : nil,
+                                 violations: violations)
+    }
+
+    private func expandBatch(_ states: [M.State]) -> [Expansion] {
+        if options.threads <= 1 || states.count < 64 { return states.map(expand) }
+        let n = states.count
+        let results = UnsafeMutableBufferPointer<Expansion>.allocate(capacity: n)
+        results.initialize(repeating: Expansion())
+        defer { results.deinitialize(); results.deallocate() }
+        let workers = options.threads
+        nonisolated(unsafe) let out = results
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < n {
+                out[i] = expand(states[i])
+                i += workers
+            }
+        }
+        return Array(results)
+    }
+}
+
+/// Resident memory of this process in bytes (Linux `/proc/self/statm`), 0 if unknown.
+func residentBytes() -> UInt64 {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = UInt64(fields[1]) else { return 0 }
+    return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+}
