@@ -29,3 +29,40 @@ public enum PageType: Int, Hashable, Sendable, Codable, Comparable, CustomString
         }
     }
 }
+
+/// What Xen keeps about one machine frame (`struct page_info` in Xen).
+///
+/// Type and general *counts* are not stored: the spec recomputes them from the references
+/// that exist (`XenState.typeCount(_:)`, `XenState.generalCount(_:)`), so they cannot drift.
+public struct Frame: Hashable, Sendable, Codable {
+    /// Who owns the frame (`page_get_owner`).
+    public var owner: Owner
+    /// The frame's current type (`PGT_type_mask` of `type_info`). Kept when the type count
+    /// drops to 0; the next `get_page_type` with another type retypes it.
+    public var type: PageType
+    /// `PGT_validated`: every entry has been checked for the frame's level and holds its references.
+    public var validated: Bool
+    /// `PGT_pinned`: the guest holds a pin (one type and one general reference).
+    public var pinned: Bool
+    /// The frame's contents, `entriesPerTable` slots: page-table entries when the frame is a
+    /// page table, plain data otherwise (the model's data is just PTE-shaped words).
+    public var entries: [PTE]
+
+    public init(owner: Owner = .guest, type: PageType = .none, validated: Bool = false,
+                pinned: Bool = false, entries: [PTE]) {
+        self.owner = owner
+        self.type = type
+        self.validated = validated
+        self.pinned = pinned
+        self.entries = entries
+    }
+
+    /// A guest-owned, untyped, zeroed frame of `entries` slots.
+    public static func zeroed(entries: Int) -> Frame {
+        Frame(entries: Array(repeating: .none, count: max(0, entries)))
+    }
+
+    /// The frame holds a page-table type that is in force: validated (the spec devalidates any
+    /// table whose type count reaches 0, so validated implies a positive type count).
+    public var isLivePageTable: Bool { type.isPageTable && validated }
+}

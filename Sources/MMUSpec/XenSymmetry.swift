@@ -1,0 +1,66 @@
+/// Symmetry: machine frames are interchangeable names. Renaming them consistently gives a
+/// state that behaves the same under the renamed actions, so the explorer may keep one
+/// representative per class (it canonicalises by trying permutations).
+
+extension XenState {
+    /// Rename machine frames by `perm` (`perm[old] = new`) everywhere: the order of `frames`,
+    /// the frame number of every *present* entry that names a machine frame (those are mfns the
+    /// hypervisor interprets; a non-present entry's number is guest data, e.g. a swap entry, that
+    /// Xen never reads, so it is kept), the cr3s and the m2p's indices (its values are pfns and
+    /// stay). A frame's owner, type, flags and pin travel with it, so any permutation is a valid
+    /// renaming; callers that want owner-preserving classes permute within an owner.
+    /// `perm` that is not a permutation of `0..<frames.count`: the state is returned unchanged.
+    public func permutingFrames(_ perm: [Int]) -> XenState {
+        let n = frames.count
+        guard perm.count == n, Set(perm) == Set(0..<n) else { return self }
+        func rename(_ e: PTE) -> PTE {
+            guard e.isPresent, (0..<n).contains(e.frame) else { return e }
+            return PTE(frame: perm[e.frame], flags: e.flags)
+        }
+        var out = self
+        for old in 0..<n {
+            var frame = frames[old]
+            frame.entries = frame.entries.map(rename)
+            out.frames[perm[old]] = frame
+            if m2p.indices.contains(old), out.m2p.indices.contains(perm[old]) { out.m2p[perm[old]] = m2p[old] }
+        }
+        out.cr3 = cr3.map { c in c.flatMap { (0..<n).contains($0) ? perm[$0] : $0 } }
+        return out
+    }
+
+    /// The same renaming applied to an action's frame arguments (mfns in pointers, pins,
+    /// bases, machphys, and present entry values), so `s.permutingFrames(p)` answers
+    /// `a.permutingFrames(p)` as `s` answers `a`.
+    public static func permuting(_ action: XenAction, _ perm: [Int]) -> XenAction {
+        let n = perm.count
+        guard Set(perm) == Set(0..<n) else { return action }
+        func m(_ f: Int) -> Int { (0..<n).contains(f) ? perm[f] : f }
+        func v(_ e: PTE) -> PTE { e.isPresent ? PTE(frame: m(e.frame), flags: e.flags) : e }
+        switch action {
+        case .guestStore(let vcpu, let va, let slot, let val):
+            return .guestStore(vcpu: vcpu, va: va, slot: slot, val: v(val))
+        case .hypercall(let vcpu, let call):
+            switch call {
+            case .updateVAMapping(let va, let val, let flush):
+                return .hypercall(vcpu: vcpu, .updateVAMapping(va: va, val: v(val), flush: flush))
+            case .mmuUpdate(let rs):
+                return .hypercall(vcpu: vcpu, .mmuUpdate(rs.map { r in
+                    switch r {
+                    case .normal(let p, let val): .normal(ptr: EntryRef(mfn: m(p.mfn), slot: p.slot), val: v(val))
+                    case .preserveAD(let p, let val): .preserveAD(ptr: EntryRef(mfn: m(p.mfn), slot: p.slot), val: v(val))
+                    case .machphys(let mfn, let pfn): .machphys(mfn: m(mfn), pfn: pfn)
+                    }
+                }))
+            case .mmuextOp(let ops):
+                return .hypercall(vcpu: vcpu, .mmuextOp(ops.map { op in
+                    switch op {
+                    case .pin(let level, let mfn): .pin(level: level, mfn: m(mfn))
+                    case .unpin(let mfn): .unpin(mfn: m(mfn))
+                    case .newBaseptr(let mfn): .newBaseptr(mfn: m(mfn))
+                    case .tlbFlush: .tlbFlush
+                    }
+                }))
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+/// Xen's typing rules: `get_page_type`, the per-level entry rules (`get_page_from_lNe`),
+/// entry updates (`mod_lN_entry`) and devalidation (`put_page_type` 1 -> 0).
+///
+/// Every function here works on `self` as a scratch copy: the public operations copy the
+/// state, call these, and keep the copy only when nothing threw. That gives Xen's "a failed
+/// call changes nothing" without modelling Xen's careful unwinding.
+
+extension PTEFlags {
+    /// Every flag bit the model knows (the named ones).
+    public static let modelled: PTEFlags = PTEFlags.named.reduce(into: PTEFlags()) { $0.formUnion($1.1) }
+    /// Bits the model's Xen refuses in a present entry: PSE (the model has no superpages)
+    /// and every bit the model does not name (reserved bits, `L1_DISALLOW_MASK` and friends).
+    public static let disallowed: PTEFlags = PTEFlags(rawValue: ~modelled.rawValue).union(.pse)
+}
+
+extension XenState {
+    /// `get_page_type(f, t)`: make frame `f` hold type `t` for one more reference.
+    ///
+    /// - The frame already holds `t` in force (`validated`): the reference is shared.
+    /// - The frame holds another type in force: `-EINVAL` (types are exclusive).
+    /// - Otherwise (type count 0): retype to `t` and validate: a writable frame at once, a
+    ///   page table by checking every entry for its level, recursively typing the targets.
+    ///
+    /// "In force" is `validated`: in a state where `counts-match` holds, validated <=> type
+    /// count > 0 (the fixpoint of `devalidateUnreferenced` guarantees it), and a frame being
+    /// validated right now is marked validated *before* its entries are checked, which plays
+    /// the role of the type reference Xen takes before `alloc_page_type` (so a table that
+    /// maps itself, directly or through a child, meets itself as busy). A failure leaves the
+    /// scratch copy half-changed; the caller discards it.
+    mutating func getPageType(_ f: Int, _ t: PageType) throws(XenError) {
+        guard isFrame(f) else { throw .einval }
+        guard frames[f].owner == .guest else { throw .eperm }
+        if frames[f].validated {
+            if frames[f].type == t { return }
+            throw .einval
+        }
+        frames[f].type = t
+        frames[f].validated = true
+        guard let level = t.level else { return }
+        for slot in frames[f].entries.indices {
+            try validateEntry(frames[f].entries[slot], inTable: f, level: level)
+        }
+    }
+
+    /// The entry rule of one level (`get_page_from_l1e` .. `get_page_from_l4e`): may entry `e`
+    /// stand in the level-`level` table `table`? Takes (types and validates) what it needs.
+    ///
+    /// - non-present: always fine;
+    /// - PSE or a bit the model does not know: `-EINVAL` (the level's disallow mask);
+    /// - the target must be a frame the guest owns: `-EPERM` (no I/O memory, no Xen frames);
+    /// - L1: RW needs `get_page_type(writable)`, refused with `-EBUSY` when the target is a
+    ///   page table in force (today's Xen); RO needs only a general reference;
+    /// - Lk (k >= 2): the target must get type L(k-1); failing that with `-EINVAL` and when
+    ///   `config.recursiveEntries`, a linear entry is accepted if it is read-only and its target
+    ///   is the table itself or a validated table of the same level (`get_lN_linear_pagetable`).
+    mutating func validateEntry(_ e: PTE, inTable table: Int, level: Int) throws(XenError) {
+        guard e.isPresent else { return }
+        guard e.flags.isDisjoint(with: .disallowed) else { throw .einval }
+        guard isFrame(e.frame) else { throw .eperm }
+        guard frames[e.frame].owner == .guest else { throw .eperm }
+        if level <= 1 {
+            guard e.isWritable else { return }
+            do {
+                try getPageType(e.frame, .writable)
+            } catch {
+                if mutations.contains(.allowWritableL1ToPagetable) { return }
+                throw .ebusy
+            }
+            return
+        }
+        if e.frame == table {
+            // A self-reference can only be linear (the table is busy as level `level`).
+            guard config.recursiveEntries, !e.isWritable else { throw .einval }
+            return
+        }
+        do {
+            try getPageType(e.frame, .pageTable(level - 1))
+        } catch {
+            let target = frames[e.frame]
+            guard error == .einval, config.recursiveEntries, !e.isWritable,
+                  target.type == .pageTable(level), target.validated else { throw error }
+        }
+    }
+
+    /// `mod_lN_entry`: write `val` into slot `slot` of the live level-`level` table `table`.
+    ///
+    /// Fast path (no re-validation) when the old and new entries are both present, name the
+    /// same frame and differ only in `PTEFlags.fastPathWhitelist` bits: the rule's verdict
+    /// cannot change then. With the `.oldFastPath` mutation any change keeping frame and
+    /// PRESENT takes the fast path (XSA-148/182: adding RW slips through).
+    /// Slow path: validate the new entry (taking its references) with the old one still in
+    /// place, then write; the old entry's references go away with it (derived counts) and the
+    /// caller's `devalidateUnreferenced` drops whatever that leaves unreferenced.
+    mutating func updateEntry(table: Int, slot: Int, level: Int, val: PTE) throws(XenError) {
+        guard let old = entry(table, slot) else { throw .einval }
+        if old.isPresent, val.isPresent, old.frame == val.frame {
+            let changed = old.flags.symmetricDifference(val.flags)
+            if changed.isSubset(of: PTEFlags.fastPathWhitelist) || mutations.contains(.oldFastPath) {
+                frames[table].entries[slot] = val
+                return
+            }
+        }
+        try validateEntry(val, inTable: table, level: level)
+        frames[table].entries[slot] = val
+    }
+
+    /// `put_page_type` reaching 0, to a fixpoint: every frame that is validated but has no
+    /// reference demanding its type loses `validated` (it keeps its type field); a table
+    /// that loses it drops its entries' references, which may cascade down the tree.
+    mutating func devalidateUnreferenced() {
+        while true {
+            let counts = typeCounts()
+            let stale = frames.indices.filter { frames[$0].validated && counts[$0] == 0 }
+            if stale.isEmpty { return }
+            for f in stale { frames[f].validated = false }
+        }
+    }
+
+    /// Runs `body` on a scratch copy; keeps the copy (after devalidation) only on success.
+    mutating func atomically<T>(_ body: (inout XenState) throws(XenError) -> T) -> Result<T, XenError> {
+        var scratch = self
+        do {
+            let value = try body(&scratch)
+            scratch.devalidateUnreferenced()
+            self = scratch
+            return .success(value)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The entry rule as a read-only predicate over the current state (for `validated-entries`):
+    /// nil if entry `slot` of the level-`level` table `table` may stand there, else why not.
+    public func entryRuleViolation(table: Int, slot: Int, level: Int) -> String? {
+        guard let e = entry(table, slot) else { return "entry \(table)[\(slot)] does not exist" }
+        guard e.isPresent else { return nil }
+        let here = "entry \(table)[\(slot)] = \(e) of the L\(level) table \(table)"
+        if !e.flags.isDisjoint(with: .disallowed) { return "\(here) has disallowed flags \(e.flags.intersection(.disallowed))" }
+        guard isFrame(e.frame) else { return "\(here) names no machine frame" }
+        let target = frames[e.frame]
+        guard target.owner == .guest else { return "\(here) maps a frame the guest does not own" }
+        let inForce = "\(target.type)\(target.validated ? "" : " (not validated)")"
+        if level <= 1 {
+            guard e.isWritable else { return nil }
+            if target.type == .writable && target.validated { return nil }
+            return "\(here) is writable but frame \(e.frame) is \(inForce), not writable"
+        }
+        if e.frame == table {
+            if !config.recursiveEntries { return "\(here) is a self-reference but recursive entries are off" }
+            if e.isWritable { return "\(here) is a writable self-reference" }
+            return nil
+        }
+        if target.type == .pageTable(level - 1) && target.validated { return nil }
+        if target.type == .pageTable(level) && target.validated {
+            if !config.recursiveEntries { return "\(here) is a linear entry but recursive entries are off" }
+            if e.isWritable { return "\(here) is a writable linear entry to the L\(level) table \(e.frame)" }
+            return nil
+        }
+        return "\(here) needs an L\(level - 1) table but frame \(e.frame) is \(inForce)"
+    }
+}
