@@ -4,12 +4,45 @@ import Foundation
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run every check the spec files ask for (default: specs/).")
+        abstract: "Run every check the spec files ask for (default: specs/) and print a summary table.",
+        discussion: """
+        Each spec file names its checks (explore, prove). Exit 0 when every check holds, 1 on a \
+        violation or failed proof, 2 when a spec file is malformed (nothing is run), 3 when a run was \
+        cut short by a bound (incomplete, never reported as holding).
+        """)
 
-    @Argument(help: "Spec files or directories (default: specs/).")
+    @Argument(help: "Spec files or directories of .yaml files (default: specs/).")
     var paths: [String] = []
 
+    @Option(help: "Write the results as JUnit XML to this file.")
+    var junit: String?
+
+    @Flag(help: "No progress lines.")
+    var quiet = false
+
     func run() throws {
-        try Prove.parse(["--no-twins"]).run()
+        let specs: [CheckSpec]
+        do { specs = try SpecLoader.load(paths: paths.isEmpty ? ["specs"] : paths) } catch {
+            printErr("mmucheck check: \(error)")
+            throw ExitCode(2)
+        }
+        installInterruptHandler()
+        var rows: [CheckRow] = []
+        for spec in specs {
+            if !quiet { printErr("checking \(spec.name) (\(spec.file)): \(spec.checks.map(\.rawValue).joined(separator: ", "))") }
+            rows += try CheckRun.run(spec, progress: quiet ? nil : { printErr("  " + ExploreReport.progress($0)) }) { row in
+                if !quiet { printErr("  \(row.check): \(row.verdict) — \(row.detail)") }
+            }
+        }
+        print(CheckRun.table(rows))
+        let code = CheckRun.exitCode(rows)
+        print("result: " + (code == 0 ? "all checks hold" : code == 1 ? "FAILED" : "incomplete"))
+        if let junit {
+            do { try CheckRun.junit(rows).write(toFile: junit, atomically: true, encoding: .utf8) } catch {
+                printErr("mmucheck check: cannot write \(junit): \(error)")
+                throw ExitCode(2)
+            }
+        }
+        if code != 0 { throw ExitCode(code) }
     }
 }

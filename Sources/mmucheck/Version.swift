@@ -1,3 +1,5 @@
+import Checker
+
 enum MMUCheckVersion {
-    static let string = "0.1.0"
+    static let string = MMUCheckInfo.version
 }

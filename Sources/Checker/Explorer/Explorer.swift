@@ -81,9 +81,7 @@ public struct Explorer<M: Model>: Sendable {
         }
         var table = FingerprintTable()
         var full: [M.State: UInt32] = [:]
-        var parents: [UInt32] = []
-        var actionIndex: [UInt16] = []
-        var bigActionIndex: [Int: Int] = [:]
+        let links = TraceLinks(inMemory: options.fullStates)
         var roots: [M.State] = []
         var stats = ExplorerStats()
         var violations: [Violation<M>] = []
@@ -94,29 +92,26 @@ public struct Explorer<M: Model>: Sendable {
 
         /// Records a new state; returns its index, or nil if seen before.
         func discover(_ s: M.State, fp: UInt64, parent: UInt32, action: Int) -> UInt32? {
-            let index = UInt32(parents.count)
+            let index = UInt32(links.count)
             if options.fullStates {
                 let key = options.symmetry ? model.canonical(s) : s
                 if full[key] != nil { return nil }
                 full[key] = index
-            } else if table.insert(fp, index: index) != nil {
+            } else if !table.insert(fp) {
                 return nil
             }
-            parents.append(parent)
-            if action < 0xFFFF { actionIndex.append(UInt16(action)) } else {
-                actionIndex.append(0xFFFF)
-                bigActionIndex[Int(index)] = action
-            }
+            links.append(parent: parent, action: action)
             return index
         }
 
         func trace(to index: UInt32) -> (M.State, [(action: M.Action, state: M.State)]) {
             var path: [Int] = []
             var i = index
-            while parents[Int(i)] != UInt32.max {
-                let a = Int(actionIndex[Int(i)])
-                path.append(a == 0xFFFF ? bigActionIndex[Int(i)]! : a)
-                i = parents[Int(i)]
+            while true {
+                let l = links.link(Int(i))
+                if l.parent == UInt32.max { break }
+                path.append(l.action)
+                i = l.parent
             }
             let root = roots[Int(i)]
             var s = root
@@ -142,11 +137,12 @@ public struct Explorer<M: Model>: Sendable {
             return options.keepGoing && broken.count == invariants.count
         }
 
+        /// In-memory bytes of the visited set and the trace links, per distinct state.
         func bytesPerState() -> Double {
-            guard !parents.isEmpty else { return 0 }
-            var bytes = parents.count * (MemoryLayout<UInt32>.size + MemoryLayout<UInt16>.size)
+            guard links.count > 0 else { return 0 }
+            var bytes = links.memoryBytes
             bytes += options.fullStates ? full.capacity * (MemoryLayout<M.State>.stride + 8) : table.bytes
-            return Double(bytes) / Double(parents.count)
+            return Double(bytes) / Double(links.count)
         }
 
         // Level 0.
@@ -160,7 +156,7 @@ public struct Explorer<M: Model>: Sendable {
             if check(s, index: idx) { stop = true; break }
         }
         // Roots are discovered first and in order, so a root's state index is its place in `roots`.
-        stats.distinctStates = parents.count
+        stats.distinctStates = links.count
         var deepest = 0
 
         var depth = 0
@@ -184,14 +180,14 @@ public struct Explorer<M: Model>: Sendable {
                         next.append((idx, succ.state))
                         deepest = depth + 1
                         if check(succ.state, index: idx) { stop = true; break levelLoop }
-                        if let maxStates = options.maxStates, parents.count >= maxStates {
+                        if let maxStates = options.maxStates, links.count >= maxStates {
                             incomplete = .stateLimit; stop = true; break levelLoop
                         }
                     }
                 }
                 position = end
                 let now = elapsed()
-                stats.distinctStates = parents.count
+                stats.distinctStates = links.count
                 stats.depth = deepest
                 stats.queue = frontier.count - position + next.count
                 stats.seconds = now
@@ -209,11 +205,12 @@ public struct Explorer<M: Model>: Sendable {
             frontier = next
             depth += 1
         }
-        stats.distinctStates = parents.count
+        stats.distinctStates = links.count
         stats.depth = deepest
         stats.queue = incomplete == nil ? 0 : frontier.count
         stats.seconds = elapsed()
         stats.bytesPerState = bytesPerState()
+        stats.traceBytesOnDisk = links.onDisk ? links.count * TraceLinks.recordSize : 0
         let n = Double(stats.distinctStates)
         stats.collisionProbability = options.fullStates ? 0 : n * n / 36_893_488_147_419_103_232.0  // 2^65
         // A violation found with stop-at-first leaves the rest unexplored, but the verdict is final.

@@ -54,8 +54,10 @@ public struct ExplorerStats: Sendable, Equatable {
     public var depth = 0
     public var queue = 0
     public var seconds = 0.0
-    /// Bytes the visited set and the trace links keep, divided by distinct states.
+    /// Bytes the visited set and the trace links keep in memory, divided by distinct states.
     public var bytesPerState = 0.0
+    /// Bytes of trace links spilled to a temporary file (TLC-style), 6 per state.
+    public var traceBytesOnDisk = 0
     public var statesPerSecond: Double { seconds > 0 ? Double(distinctStates) / seconds : 0 }
     public var transitionsPerSecond: Double { seconds > 0 ? Double(transitions) / seconds : 0 }
     /// TLC's estimate of the chance that two distinct states shared a 64-bit

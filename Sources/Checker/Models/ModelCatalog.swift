@@ -1,0 +1,20 @@
+import MMUSpec
+
+/// What each model level offers, for spec-file validation and `mmucheck list`.
+public enum ModelCatalog {
+    public static func operationNames(_ level: CheckSpec.Level) -> [String] {
+        switch level {
+        case .hypervisor: XenAction.operationNames
+        case .guest: GuestModelSupport.operationNames
+        }
+    }
+
+    public static func invariants(_ level: CheckSpec.Level) -> [Invariant] {
+        level == .hypervisor ? Invariant.hypervisorLevel : Invariant.guestLevel
+    }
+
+    /// Extra size rules of the guest model (its boot layout must fit).
+    public static func validateGuest(_ config: MMUConfig) throws(ConfigError) {
+        try GuestModelSupport.validate(config)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Renders explorer runs: progress lines, the text summary, the JSON summary.
+public enum ExploreReport {
+    public static func progress(_ s: ExplorerStats) -> String {
+        String(format: "progress: %d distinct, %d generated, queue %d, depth %d, %.0f states/s, %.1fs",
+               s.distinctStates, s.transitions, s.queue, s.depth, s.statesPerSecond, s.seconds)
+    }
+
+    public static func text(_ o: ExploreOutcome, options: ExplorerOptions) -> String {
+        let s = o.stats
+        var lines: [String] = []
+        lines.append("spec: \(o.spec.name) (\(o.spec.file)), model: \(o.spec.level.rawValue)")
+        lines.append("invariants: " + o.spec.checkedInvariants.map(\.rawValue).joined(separator: ", "))
+        for v in o.violations {
+            lines.append("")
+            lines.append("VIOLATION of \(v.invariant) after \(v.actions.count) step\(v.actions.count == 1 ? "" : "s"): \(v.message)")
+            for (i, a) in v.actions.enumerated() { lines.append(String(format: "  %3d. ", i + 1) + a) }
+        }
+        lines.append("")
+        var verdict = o.verdict
+        if let why = o.incomplete { verdict += " (\(why.rawValue))" }
+        lines.append("result: \(verdict)")
+        lines.append(String(format: "states: %d distinct, %d transitions, depth %d, %.2fs (%.0f states/s, %.0f transitions/s)",
+                            s.distinctStates, s.transitions, s.depth, s.seconds, s.statesPerSecond, s.transitionsPerSecond))
+        let storage = options.fullStates ? "full states" : "64-bit fingerprints"
+        lines.append(String(format: "storage: %@, %.1f bytes/state in memory (+%d bytes of trace links on disk); symmetry %@",
+                            storage, s.bytesPerState, s.traceBytesOnDisk, options.symmetry ? "on" : "off"))
+        if !options.fullStates {
+            lines.append(String(format: "fingerprint collision probability (n^2/2^65): %.2g", s.collisionProbability))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public static func json(_ o: ExploreOutcome) -> [String: Any] {
+        let s = o.stats
+        return [
+            "spec": o.spec.file, "name": o.spec.name, "model": o.spec.level.rawValue,
+            "complete": o.complete, "verdict": o.verdict,
+            "incompleteReason": o.incomplete?.rawValue ?? NSNull(),
+            "distinctStates": s.distinctStates, "transitions": s.transitions, "depth": s.depth,
+            "seconds": s.seconds, "statesPerSecond": s.statesPerSecond, "transitionsPerSecond": s.transitionsPerSecond,
+            "bytesPerState": s.bytesPerState, "traceBytesOnDisk": s.traceBytesOnDisk, "collisionProbability": s.collisionProbability,
+            "invariants": o.spec.checkedInvariants.map(\.rawValue),
+            "violations": o.violations.map { ["invariant": $0.invariant, "message": $0.message, "trace": TraceFile.object($0)] },
+        ]
+    }
+}

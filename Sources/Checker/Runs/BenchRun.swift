@@ -1,0 +1,31 @@
+import Foundation
+
+/// `mmucheck bench`: explores a spec several times on one thread and reports medians.
+public enum BenchRun {
+    public struct Result: Sendable {
+        public let spec: CheckSpec
+        public let runs: [ExplorerStats]
+        public let complete: Bool
+        public var median: ExplorerStats {
+            let sorted = runs.sorted { $0.seconds < $1.seconds }
+            return sorted[sorted.count / 2]
+        }
+    }
+
+    public static func run(_ spec: CheckSpec, repeats: Int, symmetry: Bool?, fullStates: Bool,
+                           onRun: (Int, ExplorerStats) -> Void) -> Result {
+        var options = spec.explorerOptions
+        options.threads = 1
+        if let symmetry { options.symmetry = symmetry }
+        options.fullStates = fullStates
+        var runs: [ExplorerStats] = []
+        var complete = true
+        for i in 0..<max(1, repeats) {
+            let o = ExploreRun.run(spec, options: options)
+            complete = complete && o.complete
+            runs.append(o.stats)
+            onRun(i + 1, o.stats)
+        }
+        return Result(spec: spec, runs: runs, complete: complete)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// One row of `mmucheck check`'s summary: one check of one spec.
+public struct CheckRow: Sendable {
+    public let spec: String
+    public let file: String
+    public let check: String
+    /// holds / violation / incomplete / failed
+    public let verdict: String
+    public let detail: String
+    public let seconds: Double
+    public let exitCode: Int32
+}
+
+/// Runs every check each spec asks for.
+public enum CheckRun {
+    public static func run(_ spec: CheckSpec, progress: ((ExplorerStats) -> Void)?,
+                           onRow: (CheckRow) -> Void) throws -> [CheckRow] {
+        var rows: [CheckRow] = []
+        for kind in spec.checks {
+            let row: CheckRow
+            switch kind {
+            case .explore:
+                let o = ExploreRun.run(spec, options: spec.explorerOptions, progress: progress)
+                var detail = "\(o.stats.distinctStates) states, \(o.stats.transitions) transitions, depth \(o.stats.depth)"
+                if let v = o.violations.first { detail = "\(v.invariant) broken after \(v.actions.count) steps; " + detail }
+                if let why = o.incomplete { detail += " (\(why.rawValue))" }
+                row = CheckRow(spec: spec.name, file: spec.file, check: "explore", verdict: o.verdict, detail: detail,
+                               seconds: o.stats.seconds, exitCode: o.exitCode)
+            case .prove:
+                let names = spec.proofs
+                let selected = names.map { $0.compactMap(Obligations.named) } ?? Obligations.everything
+                let prover = Prover()
+                let start = Date()
+                let results = try selected.map { try prover.run($0) }
+                let code = ProofReport.exitCode(results)
+                let failed = results.filter { $0.verdict != .holds }.map(\.name)
+                let detail = failed.isEmpty
+                    ? "\(results.count) obligations (\(results.filter { $0.expectation == .refuted }.count) twins refuted)"
+                    : "not holding: " + failed.joined(separator: ", ")
+                row = CheckRow(spec: spec.name, file: spec.file, check: "prove",
+                               verdict: code == 0 ? "holds" : code == 1 ? "failed" : "incomplete", detail: detail,
+                               seconds: Date().timeIntervalSince(start), exitCode: code)
+            }
+            onRow(row)
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// 1 if anything failed, else 3 if anything is incomplete, else 0.
+    public static func exitCode(_ rows: [CheckRow]) -> Int32 {
+        if rows.contains(where: { $0.exitCode == 1 }) { return 1 }
+        if rows.contains(where: { $0.exitCode == 3 }) { return 3 }
+        return 0
+    }
+
+    public static func table(_ rows: [CheckRow]) -> String {
+        var out = ["spec                      check    verdict     seconds  detail"]
+        for r in rows {
+            out.append(r.spec.padding(toLength: 25, withPad: " ", startingAt: 0) + " "
+                       + r.check.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
+                       + r.verdict.padding(toLength: 11, withPad: " ", startingAt: 0) + " "
+                       + String(format: "%7.2f", r.seconds) + "  " + r.detail)
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// JUnit XML: one test case per (spec, check); violations and failed proofs are
+    /// failures, incomplete runs are errors (never passes).
+    public static func junit(_ rows: [CheckRow]) -> String {
+        func esc(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let failures = rows.filter { $0.exitCode == 1 }.count
+        let errors = rows.filter { $0.exitCode == 3 }.count
+        let total = rows.reduce(0) { $0 + $1.seconds }
+        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        x += "<testsuites name=\"mmucheck\" tests=\"\(rows.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(String(format: "%.3f", total))\">\n"
+        x += "  <testsuite name=\"mmucheck check\" tests=\"\(rows.count)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
+        for r in rows {
+            x += "    <testcase classname=\"\(esc(r.spec))\" name=\"\(r.check)\" file=\"\(esc(r.file))\" time=\"\(String(format: "%.3f", r.seconds))\""
+            switch r.exitCode {
+            case 0: x += "/>\n"
+            case 1: x += ">\n      <failure message=\"\(esc(r.verdict))\">\(esc(r.detail))</failure>\n    </testcase>\n"
+            default: x += ">\n      <error message=\"incomplete\">\(esc(r.detail))</error>\n    </testcase>\n"
+            }
+        }
+        x += "  </testsuite>\n</testsuites>\n"
+        return x
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import MMUSpec
+
+/// The outcome of exploring one spec, independent of the model level: what the
+/// reports and trace files need.
+public struct ExploreOutcome: Sendable {
+    public let spec: CheckSpec
+    public let stats: ExplorerStats
+    public let incomplete: IncompleteReason?
+    public let violations: [TraceRecord]
+    public var complete: Bool { incomplete == nil }
+
+    /// 0 holds, 1 violation, 3 incomplete.
+    public var exitCode: Int32 { !violations.isEmpty ? 1 : (incomplete != nil ? 3 : 0) }
+    public var verdict: String {
+        !violations.isEmpty ? "violation" : (incomplete != nil ? "incomplete" : "holds")
+    }
+}
+
+/// Runs the explorer on the model a spec describes.
+public enum ExploreRun {
+    public static func run(_ spec: CheckSpec, options: ExplorerOptions, hypervisorMutations: Set<XenMutation> = [],
+                           progress: ((ExplorerStats) -> Void)? = nil) -> ExploreOutcome {
+        switch spec.level {
+        case .hypervisor:
+            let model = HypervisorModel(spec: spec, mutations: hypervisorMutations)
+            let r = Explorer(model: model, options: options).run(progress: progress)
+            let traces = r.violations.map {
+                TraceRecord(spec: spec, model: model, mutations: hypervisorMutations.map(\.rawValue).sorted(),
+                            violation: $0, describe: { $0.description }, encode: encodeState)
+            }
+            return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces)
+        case .guest:
+            return GuestModelSupport.explore(spec, options: options, progress: progress)
+        }
+    }
+
+    static func encodeState<S: Encodable>(_ s: S) -> Any {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        guard let data = try? enc.encode(s), let obj = try? JSONSerialization.jsonObject(with: data) else { return NSNull() }
+        return obj
+    }
+}
+
+/// A counterexample ready to print or write as a trace file.
+public struct TraceRecord: @unchecked Sendable {
+    public let spec: CheckSpec
+    public let mutations: [String]
+    public let invariant: String
+    public let message: String
+    /// Human descriptions of the actions, in order.
+    public let actions: [String]
+    /// Index of each action in the model's action list at its state (for replay).
+    public let actionIndices: [Int]
+    /// JSON objects of the states, initial first.
+    public let states: [Any]
+
+    init<M: Model>(spec: CheckSpec, model: M, mutations: [String], violation: Violation<M>,
+                   describe: (M.Action) -> String, encode: (M.State) -> Any) {
+        self.spec = spec
+        self.mutations = mutations
+        invariant = violation.invariant
+        message = violation.message
+        actions = violation.steps.map { describe($0.action) }
+        var indices: [Int] = []
+        var prev = violation.initial
+        for step in violation.steps {
+            indices.append(model.actions(in: prev).firstIndex(of: step.action) ?? -1)
+            prev = step.state
+        }
+        actionIndices = indices
+        states = [encode(violation.initial)] + violation.steps.map { encode($0.state) }
+    }
+}

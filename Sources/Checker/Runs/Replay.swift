@@ -1,0 +1,70 @@
+import MMUSpec
+
+/// One replayed step: what the action did and which invariants hold after it.
+public struct ReplayStep: Sendable {
+    public let step: Int
+    public let action: String
+    public let result: String
+    public let broken: [(invariant: String, message: String)]
+}
+
+public struct ReplayOutcome: Sendable {
+    public let trace: LoadedTrace
+    public let steps: [ReplayStep]
+    /// The invariants broken in the initial state.
+    public let brokenInitially: [(invariant: String, message: String)]
+    /// True when the trace's recorded invariant is broken after its last step.
+    public var reproduced: Bool {
+        guard let inv = trace.invariant else { return false }
+        let last = steps.last?.broken ?? brokenInitially
+        return last.contains { $0.invariant == inv }
+    }
+    /// 1 when the replay ends in a violation, 0 when every invariant holds at every step.
+    public var exitCode: Int32 {
+        (steps.contains { !$0.broken.isEmpty } || !brokenInitially.isEmpty) ? 1 : 0
+    }
+}
+
+/// Re-runs a trace on the model it names.
+public enum Replay {
+    public static func run(_ t: LoadedTrace) throws(SpecError) -> ReplayOutcome {
+        switch t.spec.level {
+        case .hypervisor:
+            let mutations = Set(t.mutations.compactMap(XenMutation.init(rawValue:)))
+            let model = HypervisorModel(spec: t.spec, mutations: mutations)
+            return try replay(t, model: model, describe: { $0.description }, result: { s, a in
+                var copy = s
+                return copy.apply(a).description
+            })
+        case .guest:
+            return try GuestModelSupport.replay(t)
+        }
+    }
+
+    /// Replays by action index, checking that each index names the recorded action.
+    static func replay<M: Model>(_ t: LoadedTrace, model: M, describe: (M.Action) -> String,
+                                 result: (M.State, M.Action) -> String) throws(SpecError) -> ReplayOutcome {
+        guard var state = model.initialStates().first else {
+            throw SpecError(file: t.file, line: 1, key: "#meta", message: "the model has no initial state")
+        }
+        func broken(_ s: M.State) -> [(invariant: String, message: String)] {
+            model.invariants.compactMap { inv in inv.check(s).map { (inv.name, $0) } }
+        }
+        let initiallyBroken = broken(state)
+        var out: [ReplayStep] = []
+        for (i, step) in t.steps.enumerated() {
+            let actions = model.actions(in: state)
+            var action: M.Action? = actions.indices.contains(step.index) && describe(actions[step.index]) == step.action
+                ? actions[step.index] : nil
+            if action == nil { action = actions.first { describe($0) == step.action } }
+            guard let action else {
+                throw SpecError(file: t.file, line: step.line, key: "actions[\(i)]",
+                                message: "'\(step.action)' is not an action of this model in the state reached at step \(i)")
+            }
+            let r = result(state, action)
+            if let next = model.next(state, action) { state = next }
+            out.append(ReplayStep(step: i + 1, action: describe(action), result: r, broken: broken(state)))
+        }
+        return ReplayOutcome(trace: t, steps: out, brokenInitially: initiallyBroken)
+    }
+}

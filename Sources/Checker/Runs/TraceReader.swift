@@ -1,0 +1,128 @@
+import Foundation
+import MMUSpec
+
+/// A trace file read back: what `replay` needs to rebuild the model and re-run the actions.
+public struct LoadedTrace: Sendable {
+    public let file: String
+    public let spec: CheckSpec
+    public let mutations: [String]
+    public let invariant: String?
+    /// (index in the model's action list, description) per step.
+    public let steps: [(index: Int, action: String, line: Int)]
+}
+
+/// Reads trace files; every problem is a `SpecError` with file, line and field.
+public enum TraceReader {
+    public static func load(file: String) throws(SpecError) -> LoadedTrace {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw SpecError(file: file, line: 0, key: "file", message: "cannot read the file")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = LineIndex(text)
+        let root: Any
+        do {
+            root = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            let info = (error as NSError).userInfo
+            let why = info["NSDebugDescription"] as? String ?? "syntax error"
+            // Foundation reports the offset either as a key or only inside the message.
+            var offset = info["NSJSONSerializationErrorIndex"] as? Int
+            if offset == nil, let r = why.range(of: #"character (\d+)"#, options: .regularExpression) {
+                offset = Int(why[r].dropFirst("character ".count))
+            }
+            throw SpecError(file: file, line: offset.map { lines.line(ofUTF16Offset: $0) } ?? 1, key: "json",
+                            message: "not valid JSON (\(why))")
+        }
+        func fail(_ key: String, _ message: String, near needle: String? = nil) -> SpecError {
+            SpecError(file: file, line: needle.map { lines.line(of: $0) } ?? 1, key: key, message: message)
+        }
+        guard let top = root as? [String: Any] else { throw fail("(top level)", "expected a JSON object") }
+        guard let meta = top["#meta"] as? [String: Any] else { throw fail("#meta", "missing or not an object") }
+        guard meta["format"] as? String == TraceFile.formatName else {
+            throw fail("#meta.format", "expected \"\(TraceFile.formatName)\"", near: "\"format\"")
+        }
+        guard let version = meta["version"] as? Int, version == TraceFile.formatVersion else {
+            throw fail("#meta.version", "expected \(TraceFile.formatVersion)", near: "\"version\"")
+        }
+        guard let modelName = meta["model"] as? String, let level = CheckSpec.Level(rawValue: modelName) else {
+            throw fail("#meta.model", "expected one of: " + CheckSpec.Level.allCases.map(\.rawValue).joined(separator: ", "),
+                       near: "\"model\"")
+        }
+        guard let configObject = meta["config"], JSONSerialization.isValidJSONObject(configObject),
+              let configData = try? JSONSerialization.data(withJSONObject: configObject),
+              let config = try? JSONDecoder().decode(MMUConfig.self, from: configData) else {
+            throw fail("#meta.config", "missing or not a model configuration", near: "\"config\"")
+        }
+        do { try config.validate() } catch {
+            throw fail("#meta.config.\(error.field)", error.message, near: "\"\(camel(error.field))\"")
+        }
+        var spec = CheckSpec(file: meta["spec"] as? String ?? file, name: meta["specName"] as? String ?? "trace",
+                             level: level, config: config)
+        if let ops = meta["operations"] as? [String] {
+            let known = ModelCatalog.operationNames(level)
+            if let bad = ops.first(where: { !known.contains($0) }) {
+                throw fail("#meta.operations", "unknown operation '\(bad)'", near: "\"\(bad)\"")
+            }
+            spec.operations = ops
+        }
+        if let flags = meta["entryFlags"] as? [[String]] {
+            var choices: [PTEFlags] = []
+            for set in flags {
+                var f: PTEFlags = []
+                for n in set {
+                    guard let flag = PTEFlags.named.first(where: { $0.0 == n })?.1 else {
+                        throw fail("#meta.entryFlags", "unknown flag '\(n)'", near: "\"\(n)\"")
+                    }
+                    f.insert(flag)
+                }
+                choices.append(f)
+            }
+            spec.entryFlags = choices
+        }
+        let mutations = meta["mutations"] as? [String] ?? []
+        if let bad = mutations.first(where: { XenMutation(rawValue: $0) == nil }) {
+            throw fail("#meta.mutations", "unknown mutation '\(bad)'", near: "\"\(bad)\"")
+        }
+        guard let actions = top["actions"] as? [[String: Any]] else {
+            throw fail("actions", "missing or not a list of objects", near: "\"actions\"")
+        }
+        var steps: [(index: Int, action: String, line: Int)] = []
+        var searchFrom = lines.line(of: "\"actions\"")
+        for (i, a) in actions.enumerated() {
+            let line = lines.line(of: "\"step\" : \(i + 1)", from: searchFrom)
+            searchFrom = line
+            guard let index = a["index"] as? Int, index >= 0 else {
+                throw SpecError(file: file, line: line, key: "actions[\(i)].index", message: "missing or not a non-negative integer")
+            }
+            guard let desc = a["action"] as? String else {
+                throw SpecError(file: file, line: line, key: "actions[\(i)].action", message: "missing or not a string")
+            }
+            steps.append((index, desc, line))
+        }
+        return LoadedTrace(file: file, spec: spec, mutations: mutations, invariant: meta["invariant"] as? String, steps: steps)
+    }
+
+    static func camel(_ kebab: String) -> String {
+        let parts = kebab.split(separator: "-")
+        return parts.enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.capitalized }.joined()
+    }
+}
+
+/// Line numbers of a text, for error messages.
+struct LineIndex {
+    let lines: [Substring]
+    let text: String
+    init(_ text: String) {
+        self.text = text
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+    func line(ofUTF16Offset offset: Int) -> Int {
+        let prefix = text.utf16.prefix(offset)
+        return prefix.reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
+    }
+    /// The first line at or after `from` (1-based) that contains `needle`; `from` if none.
+    func line(of needle: String, from: Int = 1) -> Int {
+        for i in max(0, from - 1)..<lines.count where lines[i].contains(needle) { return i + 1 }
+        return max(1, from)
+    }
+}

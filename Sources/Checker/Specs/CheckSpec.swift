@@ -1,0 +1,58 @@
+import MMUSpec
+
+/// One check configuration, as a spec file in `specs/` describes it.
+public struct CheckSpec: Sendable {
+    /// Which party's operations are explored.
+    public enum Level: String, Sendable, CaseIterable {
+        /// Xen's rules against an adversarial guest issuing any hypercall with any arguments.
+        case hypervisor
+        /// The seed's Linux protocol on top of Xen's rules.
+        case guest
+    }
+
+    /// The checks a spec may ask for.
+    public enum CheckKind: String, Sendable, CaseIterable {
+        case explore, prove
+    }
+
+    public var file: String
+    public var name: String
+    public var level: Level
+    public var config: MMUConfig
+    /// Operation names to enable (nil: every operation of the level).
+    public var operations: [String]?
+    /// The flag sets adversarial entry values are drawn from.
+    public var entryFlags: [PTEFlags]
+    /// Invariants to check (every invariant of the level when nil).
+    public var invariants: [Invariant]?
+    public var maxDepth: Int?
+    public var maxStates: Int?
+    public var maxSeconds: Double?
+    public var maxMemoryMB: Int?
+    public var symmetry: Bool
+    public var checks: [CheckKind]
+    /// Proof obligations for the `prove` check (all when nil).
+    public var proofs: [String]?
+
+    public init(file: String, name: String, level: Level, config: MMUConfig) {
+        self.file = file
+        self.name = name
+        self.level = level
+        self.config = config
+        operations = nil
+        entryFlags = [[.present], [.present, .rw]]
+        invariants = nil
+        symmetry = true
+        checks = [.explore]
+    }
+
+    /// The invariants this spec checks, in declaration order.
+    public var checkedInvariants: [Invariant] {
+        invariants ?? (level == .hypervisor ? Invariant.hypervisorLevel : Invariant.guestLevel)
+    }
+
+    public var explorerOptions: ExplorerOptions {
+        ExplorerOptions(maxDepth: maxDepth, maxStates: maxStates, maxSeconds: maxSeconds,
+                        maxMemoryBytes: maxMemoryMB.map { UInt64($0) * 1_048_576 }, symmetry: symmetry)
+    }
+}

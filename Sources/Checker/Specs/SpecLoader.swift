@@ -1,0 +1,261 @@
+import Foundation
+import MMUSpec
+import Yams
+
+/// Reads spec files (YAML). Every problem is a `SpecError` naming the file,
+/// the line and the key: unknown keys, wrong types, out-of-range sizes,
+/// unknown operation, invariant or proof names.
+public enum SpecLoader {
+    /// Loads every `.yaml` / `.yml` file under `paths` (files or directories), sorted by path.
+    public static func load(paths: [String]) throws(SpecError) -> [CheckSpec] {
+        var files: [String] = []
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
+                throw SpecError(file: p, line: 0, key: "path", message: "no such file or directory")
+            }
+            if isDir.boolValue {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
+                let found = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+                if found.isEmpty {
+                    throw SpecError(file: p, line: 0, key: "path", message: "no .yaml spec files in this directory")
+                }
+                files += found.map { (p as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(p)
+            }
+        }
+        var specs: [CheckSpec] = []
+        for f in files { specs.append(try load(file: f)) }
+        return specs
+    }
+
+    public static func load(file: String) throws(SpecError) -> CheckSpec {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw SpecError(file: file, line: 0, key: "file", message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SpecError(file: file, line: 0, key: "file", message: "not UTF-8 text")
+        }
+        return try parse(text, file: file)
+    }
+
+    // MARK: parsing
+
+    static let topKeys = ["name", "model", "sizes", "features", "operations", "entry-flags",
+                          "invariants", "bounds", "symmetry", "checks", "proofs"]
+    static let sizeKeys = ["levels", "entries-per-table", "machine-frames", "pfns", "vcpus", "mms",
+                           "task-size", "fixaddr-top"]
+    static let featureKeys = ["recursive-entries", "preserve-ad", "save-restore"]
+    static let boundKeys = ["depth", "max-states", "seconds", "memory-mb"]
+
+    public static func parse(_ text: String, file: String) throws(SpecError) -> CheckSpec {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw SpecError(file: file, line: 1, key: "file", message: "empty spec file")
+            }
+            root = node
+        } catch let e as SpecError {
+            throw e
+        } catch let e as YamlError {
+            throw yamlError(e, file: file)
+        } catch {
+            throw SpecError(file: file, line: 0, key: "file", message: "\(error)")
+        }
+        let r = Reader(file: file)
+        let top = try r.mapping(root, key: "(top level)", allowed: topKeys)
+
+        let name = try top["name"].map { n throws(SpecError) in try r.string(n, key: "name") }
+            ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        guard let modelNode = top["model"] else {
+            throw SpecError(file: file, line: root.mark?.line ?? 1, key: "model",
+                            message: "missing; one of: \(CheckSpec.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let levelName = try r.string(modelNode, key: "model")
+        guard let level = CheckSpec.Level(rawValue: levelName) else {
+            throw r.error(modelNode, "model", "unknown model '\(levelName)'; one of: "
+                          + CheckSpec.Level.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+
+        var config = MMUConfig()
+        var sizeNodes: [String: Node] = [:]
+        if let sizes = top["sizes"] {
+            sizeNodes = try r.mapping(sizes, key: "sizes", allowed: sizeKeys)
+            func int(_ k: String) throws(SpecError) -> Int? {
+                try sizeNodes[k].map { n throws(SpecError) in try r.int(n, key: "sizes.\(k)") }
+            }
+            config = MMUConfig(levels: try int("levels") ?? config.levels,
+                               entriesPerTable: try int("entries-per-table") ?? config.entriesPerTable,
+                               machineFrames: try int("machine-frames") ?? config.machineFrames,
+                               pfns: try int("pfns") ?? config.pfns,
+                               vcpus: try int("vcpus") ?? config.vcpus,
+                               mms: try int("mms") ?? config.mms,
+                               taskSize: try int("task-size"), fixaddrTop: try int("fixaddr-top"))
+        }
+        if let features = top["features"] {
+            let f = try r.mapping(features, key: "features", allowed: featureKeys)
+            if let n = f["recursive-entries"] { config.recursiveEntries = try r.bool(n, key: "features.recursive-entries") }
+            if let n = f["preserve-ad"] { config.preserveAD = try r.bool(n, key: "features.preserve-ad") }
+            if let n = f["save-restore"] { config.saveRestore = try r.bool(n, key: "features.save-restore") }
+        }
+        do {
+            try config.validate()
+        } catch {
+            let node = sizeNodes[error.field] ?? top["sizes"] ?? root
+            throw r.error(node, "sizes.\(error.field)", error.message)
+        }
+        if level == .guest {
+            do { try ModelCatalog.validateGuest(config) } catch {
+                let node = sizeNodes[error.field] ?? top["sizes"] ?? root
+                throw r.error(node, "sizes.\(error.field)", error.message)
+            }
+        }
+
+        var spec = CheckSpec(file: file, name: name, level: level, config: config)
+        if let ops = top["operations"] {
+            let known = ModelCatalog.operationNames(level)
+            var list: [String] = []
+            for item in try r.sequence(ops, key: "operations") {
+                let op = try r.string(item, key: "operations")
+                guard known.contains(op) else {
+                    throw r.error(item, "operations", "unknown \(level.rawValue) operation '\(op)'; known: \(known.joined(separator: ", "))")
+                }
+                list.append(op)
+            }
+            spec.operations = list
+        }
+        if let flags = top["entry-flags"] {
+            var choices: [PTEFlags] = []
+            for item in try r.sequence(flags, key: "entry-flags") {
+                var set: PTEFlags = []
+                for f in try r.sequence(item, key: "entry-flags") {
+                    let fname = try r.string(f, key: "entry-flags")
+                    guard let flag = PTEFlags.named.first(where: { $0.0 == fname })?.1 else {
+                        throw r.error(f, "entry-flags", "unknown flag '\(fname)'; known: "
+                                      + PTEFlags.named.map(\.0).joined(separator: ", "))
+                    }
+                    set.insert(flag)
+                }
+                choices.append(set)
+            }
+            if choices.isEmpty { throw r.error(flags, "entry-flags", "must name at least one flag set") }
+            spec.entryFlags = choices
+        }
+        if let invs = top["invariants"] {
+            let allowed = level == .hypervisor ? Invariant.hypervisorLevel : Invariant.guestLevel
+            if let s = invs.scalar?.string, s == "all" {
+                spec.invariants = nil
+            } else {
+                var list: [Invariant] = []
+                for item in try r.sequence(invs, key: "invariants") {
+                    let n = try r.string(item, key: "invariants")
+                    guard let inv = Invariant(rawValue: n), allowed.contains(inv) else {
+                        throw r.error(item, "invariants", "unknown \(level.rawValue) invariant '\(n)'; known: "
+                                      + allowed.map(\.rawValue).joined(separator: ", "))
+                    }
+                    list.append(inv)
+                }
+                spec.invariants = list
+            }
+        }
+        if let bounds = top["bounds"] {
+            let b = try r.mapping(bounds, key: "bounds", allowed: boundKeys)
+            if let n = b["depth"] { spec.maxDepth = try r.int(n, key: "bounds.depth", range: 0...10_000) }
+            if let n = b["max-states"] { spec.maxStates = try r.int(n, key: "bounds.max-states", range: 1...4_000_000_000) }
+            if let n = b["seconds"] { spec.maxSeconds = Double(try r.int(n, key: "bounds.seconds", range: 1...86_400)) }
+            if let n = b["memory-mb"] { spec.maxMemoryMB = try r.int(n, key: "bounds.memory-mb", range: 16...1_048_576) }
+        }
+        if let n = top["symmetry"] { spec.symmetry = try r.bool(n, key: "symmetry") }
+        if let checks = top["checks"] {
+            var list: [CheckSpec.CheckKind] = []
+            for item in try r.sequence(checks, key: "checks") {
+                let c = try r.string(item, key: "checks")
+                guard let kind = CheckSpec.CheckKind(rawValue: c) else {
+                    throw r.error(item, "checks", "unknown check '\(c)'; known: "
+                                  + CheckSpec.CheckKind.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                list.append(kind)
+            }
+            spec.checks = list
+        }
+        if let proofs = top["proofs"] {
+            var list: [String] = []
+            for item in try r.sequence(proofs, key: "proofs") {
+                let p = try r.string(item, key: "proofs")
+                guard Obligations.named(p) != nil else {
+                    throw r.error(item, "proofs", "unknown proof obligation '\(p)'; known: "
+                                  + Obligations.everything.map(\.name).joined(separator: ", "))
+                }
+                list.append(p)
+            }
+            spec.proofs = list
+        }
+        return spec
+    }
+
+    static func yamlError(_ e: YamlError, file: String) -> SpecError {
+        switch e {
+        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+            return SpecError(file: file, line: mark.line, key: "yaml", message: problem)
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return SpecError(file: file, line: context.mark.line, key: duplicates.first ?? "yaml",
+                             message: "key given more than once")
+        default:
+            return SpecError(file: file, line: 0, key: "yaml", message: "\(e)")
+        }
+    }
+
+    /// Typed access to YAML nodes, every failure a `SpecError` at the node's line.
+    struct Reader {
+        let file: String
+
+        func error(_ node: Node, _ key: String, _ message: String) -> SpecError {
+            SpecError(file: file, line: node.mark?.line ?? 0, key: key, message: message)
+        }
+
+        func mapping(_ node: Node, key: String, allowed: [String]) throws(SpecError) -> [String: Node] {
+            guard let m = node.mapping else { throw error(node, key, "expected a mapping (key: value lines)") }
+            var out: [String: Node] = [:]
+            for (k, v) in m {
+                guard let name = k.scalar?.string else { throw error(k, key, "keys must be plain names") }
+                let full = key == "(top level)" ? name : "\(key).\(name)"
+                guard allowed.contains(name) else {
+                    throw error(k, full, "unknown key; expected one of: \(allowed.joined(separator: ", "))")
+                }
+                guard out[name] == nil else { throw error(k, full, "key given more than once") }
+                out[name] = v
+            }
+            return out
+        }
+
+        func sequence(_ node: Node, key: String) throws(SpecError) -> [Node] {
+            guard let s = node.sequence else { throw error(node, key, "expected a list") }
+            return Array(s)
+        }
+
+        func string(_ node: Node, key: String) throws(SpecError) -> String {
+            guard let s = node.scalar?.string, !s.isEmpty else { throw error(node, key, "expected a name") }
+            return s
+        }
+
+        func int(_ node: Node, key: String, range: ClosedRange<Int>? = nil) throws(SpecError) -> Int {
+            guard let s = node.scalar?.string else { throw error(node, key, "expected an integer") }
+            let v: Int?
+            if s.hasPrefix("0x") { v = Int(s.dropFirst(2), radix: 16) } else { v = Int(s.replacingOccurrences(of: "_", with: "")) }
+            guard let v else { throw error(node, key, "expected an integer, got '\(s)'") }
+            if let range, !range.contains(v) {
+                throw error(node, key, "must be in \(range.lowerBound)...\(range.upperBound), got \(v)")
+            }
+            return v
+        }
+
+        func bool(_ node: Node, key: String) throws(SpecError) -> Bool {
+            switch node.scalar?.string {
+            case "true": return true
+            case "false": return false
+            default: throw error(node, key, "expected true or false, got '\(node.scalar?.string ?? "a non-scalar")'")
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Checker
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark the explorer on one core: distinct states/s, transitions/s, bytes per stored state (medians).")
+
+    @Argument(help: "The spec to explore (default: specs/bench/hypervisor-3-frames.yaml).")
+    var spec: String = "specs/bench/hypervisor-3-frames.yaml"
+
+    @Option(name: .customLong("repeat"), help: "How many runs (the median is reported).")
+    var repeatCount: Int = 3
+
+    @Flag(name: .customLong("no-symmetry"), help: "Turn symmetry reduction off.")
+    var noSymmetry = false
+
+    @Flag(name: .customLong("full-states"), help: "Store full states instead of fingerprints.")
+    var fullStates = false
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    func validate() throws {
+        if repeatCount < 1 || repeatCount > 50 { throw ValidationError("--repeat must be 1...50") }
+    }
+
+    func run() throws {
+        let s: CheckSpec
+        do { s = try SpecLoader.load(file: spec) } catch {
+            printErr("mmucheck bench: \(error)")
+            throw ExitCode(2)
+        }
+        let r = BenchRun.run(s, repeats: repeatCount, symmetry: noSymmetry ? false : nil, fullStates: fullStates) { i, st in
+            printErr(String(format: "run %d: %d states, %d transitions, %.2fs", i, st.distinctStates, st.transitions, st.seconds))
+        }
+        let m = r.median
+        switch format {
+        case .text:
+            print("bench \(s.name) (\(s.file)), \(r.runs.count) runs, 1 thread, symmetry \(noSymmetry ? "off" : (s.symmetry ? "on" : "off")), engine: spec")
+            print(String(format: "median: %.2fs, %d distinct states, %d transitions", m.seconds, m.distinctStates, m.transitions))
+            print(String(format: "median: %.0f states/s, %.0f transitions/s, %.1f bytes/state", m.statesPerSecond, m.transitionsPerSecond, m.bytesPerState))
+            if !r.complete { print("note: the run was cut short by a bound (incomplete)") }
+        case .json:
+            print(jsonText(["spec": s.file, "runs": r.runs.count, "complete": r.complete, "engine": "spec",
+                            "medianSeconds": m.seconds, "distinctStates": m.distinctStates, "transitions": m.transitions,
+                            "statesPerSecond": m.statesPerSecond, "transitionsPerSecond": m.transitionsPerSecond,
+                            "bytesPerState": m.bytesPerState]))
+        }
+        if !r.complete { throw ExitCode(3) }
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Checker
+import Foundation
+
+struct Explore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Breadth-first bounded model checking of one spec: every invariant in every reached state.",
+        discussion: """
+        The first counterexample found is a shortest one. Progress goes to stderr every few seconds. \
+        A run cut short by --depth, --max-states, --seconds, --memory-mb or Ctrl-C reports "incomplete" \
+        (exit 3), never "holds".
+        """)
+
+    @Argument(help: "The spec file (YAML).")
+    var spec: String
+
+    @Option(help: "Do not expand states at this depth (overrides the spec's bounds.depth).")
+    var depth: Int?
+
+    @Option(name: .customLong("max-states"), help: "Stop after this many distinct states.")
+    var maxStates: Int?
+
+    @Option(help: "Stop after this many seconds.")
+    var seconds: Double?
+
+    @Option(name: .customLong("memory-mb"), help: "Stop when resident memory passes this many MiB.")
+    var memoryMB: Int?
+
+    @Option(help: "Worker threads per BFS level (results do not depend on it).")
+    var threads: Int = 1
+
+    @Flag(name: .customLong("keep-going"), help: "Collect one shortest trace per broken invariant instead of stopping at the first.")
+    var keepGoing = false
+
+    @Flag(name: .customLong("no-symmetry"), help: "Do not canonicalise states under renaming of interchangeable frames.")
+    var noSymmetry = false
+
+    @Flag(name: .customLong("full-states"), help: "Keep full states instead of 64-bit fingerprints (no collision risk, more memory).")
+    var fullStates = false
+
+    @Option(name: .customLong("trace-out"), help: "Write the (first) counterexample as a JSON trace to this file.")
+    var traceOut: String?
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    @Flag(help: "No progress lines.")
+    var quiet = false
+
+    func validate() throws {
+        if let depth, depth < 0 { throw ValidationError("--depth must be >= 0") }
+        if let maxStates, maxStates < 1 { throw ValidationError("--max-states must be >= 1") }
+        if let seconds, seconds <= 0 { throw ValidationError("--seconds must be > 0") }
+        if let memoryMB, memoryMB < 16 { throw ValidationError("--memory-mb must be >= 16") }
+        if threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
+    }
+
+    func run() throws {
+        let loaded: CheckSpec
+        do { loaded = try SpecLoader.load(file: spec) } catch {
+            printErr("mmucheck explore: \(error)")
+            throw ExitCode(2)
+        }
+        var options = loaded.explorerOptions
+        if let depth { options.maxDepth = depth }
+        if let maxStates { options.maxStates = maxStates }
+        if let seconds { options.maxSeconds = seconds }
+        if let memoryMB { options.maxMemoryBytes = UInt64(memoryMB) * 1_048_576 }
+        options.threads = threads
+        options.keepGoing = keepGoing
+        if noSymmetry { options.symmetry = false }
+        options.fullStates = fullStates
+        installInterruptHandler()
+        let outcome = ExploreRun.run(loaded, options: options, progress: quiet ? nil : { printErr(ExploreReport.progress($0)) })
+        if let traceOut, let first = outcome.violations.first {
+            do { try TraceFile.write(first, to: traceOut) } catch {
+                printErr("mmucheck explore: cannot write \(traceOut): \(error)")
+                throw ExitCode(2)
+            }
+        }
+        switch format {
+        case .text: print(ExploreReport.text(outcome, options: options))
+        case .json: print(jsonText(ExploreReport.json(outcome)))
+        }
+        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+    }
+}
+
+/// Ctrl-C stops the run; the partial summary is printed and the verdict is "incomplete".
+func installInterruptHandler() {
+    signal(SIGINT) { _ in ExplorerInterrupt.flag.pointee = 1 }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Checker
+import Foundation
+import MMUSpec
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List operations, invariants and proof obligations (of one spec, when given).")
+
+    @Argument(help: "A spec file (optional).")
+    var spec: String?
+
+    func run() throws {
+        var levels = CheckSpec.Level.allCases
+        var enabled: [String]? = nil
+        var invariants: [Invariant]? = nil
+        if let spec {
+            do {
+                let s = try SpecLoader.load(file: spec)
+                levels = [s.level]
+                enabled = s.operations
+                invariants = s.checkedInvariants
+                print("spec \(s.name): model \(s.level.rawValue), checks: \(s.checks.map(\.rawValue).joined(separator: ", "))")
+            } catch {
+                printErr("mmucheck list: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        for level in levels {
+            print("\(level.rawValue) operations:")
+            for op in ModelCatalog.operationNames(level) {
+                print("  \(op)" + ((enabled.map { $0.contains(op) } ?? true) ? "" : "  (disabled in this spec)"))
+            }
+            print("\(level.rawValue) invariants:")
+            for inv in invariants ?? ModelCatalog.invariants(level) { print("  \(inv.rawValue)") }
+        }
+        print("proof obligations:")
+        for o in Obligations.all { print("  \(o.name): \(o.summary)") }
+        print("known-false twins (must be refuted):")
+        for o in Obligations.twins { print("  \(o.name): \(o.summary)") }
+    }
+}

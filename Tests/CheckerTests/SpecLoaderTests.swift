@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import Checker
+import MMUSpec
+
+/// Malformed spec files: each gives file, line and key (the command line turns
+/// a `SpecError` into exit 2).
+@Suite struct SpecLoaderTests {
+    static let good = """
+    name: t
+    model: hypervisor
+    sizes:
+      levels: 2
+      entries-per-table: 2
+      machine-frames: 2
+    checks: [explore]
+    """
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        let label: String
+        let text: String
+        let line: Int
+        let key: String
+        var testDescription: String { label }
+    }
+
+    static let malformed: [Case] = [
+        Case(label: "unknown top-level key", text: good + "\nfrobnicate: 3\n", line: 8, key: "frobnicate"),
+        Case(label: "unknown size key", text: good.replacingOccurrences(of: "  machine-frames: 2", with: "  machine-frame: 2"),
+             line: 6, key: "sizes.machine-frame"),
+        Case(label: "size of the wrong type", text: good.replacingOccurrences(of: "levels: 2", with: "levels: two"),
+             line: 4, key: "sizes.levels"),
+        Case(label: "levels out of range", text: good.replacingOccurrences(of: "levels: 2", with: "levels: 7"),
+             line: 4, key: "sizes.levels"),
+        Case(label: "machine frames out of range", text: good.replacingOccurrences(of: "machine-frames: 2", with: "machine-frames: 0"),
+             line: 6, key: "sizes.machine-frames"),
+        Case(label: "unknown model", text: good.replacingOccurrences(of: "model: hypervisor", with: "model: kvm"),
+             line: 2, key: "model"),
+        Case(label: "unknown operation", text: good + "\noperations: [pin, unpin, frob]\n", line: 8, key: "operations"),
+        Case(label: "unknown invariant", text: good + "\ninvariants:\n  - counts-match\n  - no-such-thing\n", line: 10, key: "invariants"),
+        Case(label: "bad bound", text: good + "\nbounds:\n  depth: -1\n", line: 9, key: "bounds.depth"),
+        Case(label: "boolean expected", text: good + "\nsymmetry: maybe\n", line: 8, key: "symmetry"),
+        Case(label: "unknown check kind", text: good.replacingOccurrences(of: "checks: [explore]", with: "checks: [explore, fuzz]"),
+             line: 7, key: "checks"),
+        Case(label: "YAML syntax error", text: "name: t\nmodel: [hypervisor\nsizes: 3\n", line: 3, key: "yaml"),
+        Case(label: "unknown flag", text: good + "\nentry-flags:\n  - [present, writable]\n", line: 9, key: "entry-flags"),
+        Case(label: "unknown proof", text: good + "\nproofs: [walk-limit, walk-limits]\n", line: 8, key: "proofs"),
+        Case(label: "missing model", text: "name: t\nsizes:\n  levels: 2\n", line: 1, key: "model"),
+    ]
+
+    @Test(arguments: malformed)
+    func malformedSpecNamesFileLineAndKey(_ c: Case) {
+        do {
+            _ = try SpecLoader.parse(c.text, file: "bad.yaml")
+            Issue.record("\(c.label): accepted")
+        } catch {
+            #expect(error.file == "bad.yaml")
+            #expect(error.line == c.line, "\(c.label): \(error)")
+            #expect(error.key == c.key, "\(c.label): \(error)")
+            #expect(error.description.hasPrefix("bad.yaml:\(c.line): \(c.key): "))
+        }
+    }
+
+    @Test func taskSizeAboveFixaddrTopIsRejectedAtItsLine() {
+        let text = Self.good.replacingOccurrences(of: "  machine-frames: 2", with: "  machine-frames: 2\n  fixaddr-top: 8192\n  task-size: 12288")
+        #expect(throws: SpecError(file: "x.yaml", line: 8, key: "sizes.task-size",
+                                  message: "must not exceed fixaddr-top 8192 (got 12288)")) {
+            _ = try SpecLoader.parse(text, file: "x.yaml")
+        }
+    }
+
+    @Test func goodSpecParses() throws {
+        let s = try SpecLoader.parse(Self.good + "\nbounds:\n  depth: 4\n  max-states: 1000\n", file: "ok.yaml")
+        #expect(s.level == .hypervisor && s.config.levels == 2 && s.config.machineFrames == 2)
+        #expect(s.maxDepth == 4 && s.maxStates == 1000 && s.checks == [.explore])
+        #expect(s.checkedInvariants == Invariant.hypervisorLevel)
+    }
+
+    @Test func shippedSpecsAllLoad() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../specs").standardized.path
+        let specs = try SpecLoader.load(paths: [dir])
+        #expect(specs.count >= 3)
+        #expect(specs.contains { $0.name == "seed-arithmetic" && $0.checks == [.prove] })
+        #expect(specs.contains { $0.name == "hypervisor-small" })
+    }
+
+    @Test func missingPathIsBadInput() {
+        #expect(throws: SpecError.self) { _ = try SpecLoader.load(paths: ["/nonexistent/specs"]) }
+    }
+}
