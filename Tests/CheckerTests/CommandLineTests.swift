@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+/// The command line's contract, on the built binary: exit codes 0/1/2/3,
+/// `FILE:LINE: key:` messages for bad input, and the JSON summary fields.
+@Suite struct CommandLineTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+
+    static var binary: String? {
+        for config in ["debug", "release"] {
+            let p = root + "/.build/\(config)/mmucheck"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    struct Run { let code: Int32; let out: String; let err: String }
+
+    func mmucheck(_ args: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(Self.binary, "build the mmucheck product first (swift build --build-tests)"))
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: Self.root)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(code: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func unknownProofNameListsValidNames() throws {
+        let r = try mmucheck(["prove", "--only", "no-such-proof"])
+        #expect(r.code == 2)
+        #expect(r.err.contains("no-such-proof") && r.err.contains("walk-limit") && r.err.contains("pte-roundtrip"))
+    }
+
+    @Test func unknownFlagIsExit2() throws {
+        #expect(try mmucheck(["explore", "--frobnicate", "x.yaml"]).code == 2)
+        #expect(try mmucheck(["explore", "specs/hypervisor-small.yaml", "--depth", "-3"]).code == 2)
+    }
+
+    @Test func malformedSpecIsExit2WithFileLineKey() throws {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(getpid()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: f) }
+        try "model: hypervisor\nsizes:\n  levels: 9\n".write(toFile: f, atomically: true, encoding: .utf8)
+        for cmd in ["explore", "check", "list"] {
+            let r = try mmucheck([cmd, f])
+            #expect(r.code == 2, "\(cmd)")
+            #expect(r.err.contains("\(f):3: sizes.levels: "), "\(cmd): \(r.err)")
+        }
+    }
+
+    @Test func exploreQuickSpecHoldsWithJSONSummary() throws {
+        let r = try mmucheck(["explore", "specs/quick/hypervisor-tiny.yaml", "--format", "json", "--quiet"])
+        #expect(r.code == 0, "\(r.err)")
+        let j = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        for key in ["spec", "complete", "distinctStates", "transitions", "depth", "seconds", "statesPerSecond",
+                    "transitionsPerSecond", "bytesPerState", "violations"] {
+            #expect(j[key] != nil, "missing \(key)")
+        }
+        #expect(j["complete"] as? Bool == true)
+        #expect((j["distinctStates"] as? Int ?? 0) > 100)
+    }
+
+    @Test func boundedRunIsIncompleteExit3() throws {
+        let r = try mmucheck(["explore", "specs/quick/hypervisor-3-level.yaml", "--quiet"])
+        #expect(r.code == 3)
+        #expect(r.out.contains("incomplete (depth limit)") && !r.out.contains("result: holds"))
+        let c = try mmucheck(["check", "specs/quick/hypervisor-3-level.yaml", "--quiet"])
+        #expect(c.code == 3 && c.out.contains("incomplete"))
+    }
+
+    @Test func checkWritesJUnit() throws {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("junit-\(getpid()).xml").path
+        defer { try? FileManager.default.removeItem(atPath: f) }
+        let r = try mmucheck(["check", "specs/quick", "--junit", f, "--quiet"])
+        #expect(r.code == 3)   // the quick set holds one depth-bounded spec
+        let xml = try String(contentsOfFile: f, encoding: .utf8)
+        #expect(xml.contains("<testcase classname=\"hypervisor-tiny\" name=\"explore\""))
+        #expect(xml.contains("<error message=\"incomplete\">"))
+    }
+
+    @Test func badTraceIsExit2() throws {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: f) }
+        try "{\"#meta\": {\"format\": \"mmucheck-trace\", \"version\": 7}}".write(toFile: f, atomically: true, encoding: .utf8)
+        let r = try mmucheck(["replay", f])
+        #expect(r.code == 2 && r.err.contains("#meta.version"))
+    }
+}
