@@ -98,8 +98,10 @@ import Testing
         let before = Context.estimatedAllocatedBytes
         churn(100_000)
         let after = Context.estimatedAllocatedBytes
-        // Without dec_ref this grows by tens of MB; allow 2 MB of allocator noise.
-        #expect(after < before + 2_000_000, "Z3 memory grew from \(before) to \(after) bytes")
+        // Without dec_ref, 100,000 expressions keep well over 100 MB (about 1.8 KB each was
+        // seen on this machine). Z3's estimate is process-wide and other suites solve in
+        // parallel, so allow 20 MB of their noise.
+        #expect(after < before + 20_000_000, "Z3 memory grew from \(before) to \(after) bytes")
     }
 
     @Test func literalsAreTruncatedToWidth() throws {

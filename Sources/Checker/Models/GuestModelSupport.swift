@@ -1,21 +1,32 @@
 import MMUSpec
 
-/// Placeholder until the guest model lands: names and size rules of the guest level.
+/// The guest level's names, size rules, exploration and replay.
 enum GuestModelSupport {
-    static let operationNames: [String] = []
+    static let operationNames: [String] = GuestOp.allNames
+
     static func validate(_ config: MMUConfig) throws(ConfigError) {
-        throw ConfigError(field: "levels", message: "the guest model is not available yet")
+        try GuestState.validate(config: config)
     }
-}
 
-extension GuestModelSupport {
-    static func explore(_ spec: CheckSpec, options: ExplorerOptions, progress: ((ExplorerStats) -> Void)?) -> ExploreOutcome {
-        ExploreOutcome(spec: spec, stats: ExplorerStats(), incomplete: .interrupted, violations: [])
+    static func explore(_ spec: CheckSpec, options: ExplorerOptions, mutations: Set<GuestMutation> = [],
+                        progress: ((ExplorerStats) -> Void)?) -> ExploreOutcome {
+        let model = GuestModel(spec: spec, mutations: mutations)
+        var opts = options
+        opts.symmetry = false   // none at guest level (see GuestModel)
+        let r = Explorer(model: model, options: opts).run(progress: progress)
+        let traces = r.violations.map {
+            TraceRecord(spec: spec, model: model, mutations: mutations.map(\.rawValue).sorted(), violation: $0,
+                        describe: { $0.description }, encode: ExploreRun.encodeState)
+        }
+        return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces)
     }
-}
 
-extension GuestModelSupport {
     static func replay(_ t: LoadedTrace) throws(SpecError) -> ReplayOutcome {
-        throw SpecError(file: t.file, line: 1, key: "#meta.model", message: "the guest model is not available yet")
+        let mutations = Set(t.mutations.compactMap(GuestMutation.init(rawValue:)))
+        let model = GuestModel(spec: t.spec, mutations: mutations)
+        return try Replay.replay(t, model: model, describe: { $0.description }, result: { s, a in
+            var copy = s
+            return copy.apply(a).description
+        })
     }
 }

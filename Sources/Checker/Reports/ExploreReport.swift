@@ -25,7 +25,8 @@ public enum ExploreReport {
                             s.distinctStates, s.transitions, s.depth, s.seconds, s.statesPerSecond, s.transitionsPerSecond))
         let storage = options.fullStates ? "full states" : "64-bit fingerprints"
         lines.append(String(format: "storage: %@, %.1f bytes/state in memory (+%d bytes of trace links on disk); symmetry %@",
-                            storage, s.bytesPerState, s.traceBytesOnDisk, options.symmetry ? "on" : "off"))
+                            storage, s.bytesPerState, s.traceBytesOnDisk,
+                            o.spec.level == .guest ? "n/a (guest level)" : options.symmetry ? "on" : "off"))
         if !options.fullStates {
             lines.append(String(format: "fingerprint collision probability (n^2/2^65): %.2g", s.collisionProbability))
         }

@@ -20,6 +20,7 @@ public struct ExploreOutcome: Sendable {
 /// Runs the explorer on the model a spec describes.
 public enum ExploreRun {
     public static func run(_ spec: CheckSpec, options: ExplorerOptions, hypervisorMutations: Set<XenMutation> = [],
+                           guestMutations: Set<GuestMutation> = [],
                            progress: ((ExplorerStats) -> Void)? = nil) -> ExploreOutcome {
         switch spec.level {
         case .hypervisor:
@@ -31,7 +32,7 @@ public enum ExploreRun {
             }
             return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces)
         case .guest:
-            return GuestModelSupport.explore(spec, options: options, progress: progress)
+            return GuestModelSupport.explore(spec, options: options, mutations: guestMutations, progress: progress)
         }
     }
 

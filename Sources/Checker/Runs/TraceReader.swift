@@ -80,7 +80,7 @@ public enum TraceReader {
             spec.entryFlags = choices
         }
         let mutations = meta["mutations"] as? [String] ?? []
-        if let bad = mutations.first(where: { XenMutation(rawValue: $0) == nil }) {
+        if let bad = mutations.first(where: { XenMutation(rawValue: $0) == nil && GuestMutation(rawValue: $0) == nil }) {
             throw fail("#meta.mutations", "unknown mutation '\(bad)'", near: "\"\(bad)\"")
         }
         guard let actions = top["actions"] as? [[String: Any]] else {

@@ -1,0 +1,45 @@
+import MMUSpec
+
+/// The seed's Linux protocol on top of Xen's rules: the guest operations
+/// `GuestState.enabledOperations()` offers (every seed function with every
+/// argument in a small faithful range), checked against every invariant.
+///
+/// Symmetry: none at this level. Renaming machine frames gives no reduction
+/// (the boot p2m fixes every pfn's mfn and the guest never changes it in the
+/// explored operations, so each symmetry class holds one reachable state), and
+/// the guest allocates pfns and mm slots deterministically (lowest free).
+public struct GuestModel: Model {
+    public typealias State = GuestState
+    public typealias Action = GuestOp
+
+    public let spec: CheckSpec
+    public let mutations: Set<GuestMutation>
+    let enabled: Set<String>?
+
+    /// `mutations` changes the seed for tests (e.g. no `drop_mm_ref`); spec files cannot reach it.
+    public init(spec: CheckSpec, mutations: Set<GuestMutation> = []) {
+        self.spec = spec
+        self.mutations = mutations
+        enabled = spec.operations.map(Set.init)
+    }
+
+    public func initialStates() -> [GuestState] { [GuestState(config: spec.config, mutations: mutations)] }
+
+    public func actions(in state: GuestState) -> [GuestOp] {
+        let all = state.enabledOperations()
+        guard let enabled else { return all }
+        return all.filter { enabled.contains($0.name) }
+    }
+
+    /// An operation whose seed preconditions do not hold is not a transition; a
+    /// BUG (a refused hypercall) is, and `no-failed-hypercall` reports it.
+    public func next(_ state: GuestState, _ action: GuestOp) -> GuestState? {
+        var s = state
+        if case .notApplicable = s.apply(action) { return nil }
+        return s
+    }
+
+    public var invariants: [NamedInvariant<GuestState>] {
+        spec.checkedInvariants.map { inv in NamedInvariant(inv.rawValue) { $0.check(inv) } }
+    }
+}
