@@ -1,0 +1,479 @@
+/// The guest's operations: the seed's entry points, each translated into hypervisor calls
+/// exactly as the seed does, with the preconditions under which Linux calls them.
+
+/// One guest operation. `cpu` is the CPU running it (`smp_processor_id()`); `mm` indexes
+/// `GuestState.mms` (0 = `init_mm`); `va` is a byte address; entry values (`pte`, `val`) are
+/// given in the guest's pfn format, as the caller builds them (`pfn_pte`, `__pmd`), and
+/// converted by the op (`xen_make_pte`, `xen_make_pmd`: `pte_pfn_to_mfn`).
+public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// `set_pte_at(mm, va, ptep, pte)` = `xen_set_pte_at`.
+    case setPteAt(cpu: Int, mm: Int, va: Int, pte: PTE)
+    /// `set_pmd(pmdp, val)` = `xen_set_pmd` on the level-2 entry of `va` in `mm`.
+    case setPmd(cpu: Int, mm: Int, va: Int, val: PTE)
+    /// `set_pud(pudp, val)` = `xen_set_pud` on the level-3 entry of `va` (3+ levels; on PAE the pgd entry).
+    case setPud(cpu: Int, mm: Int, va: Int, val: PTE)
+    /// `ptep_modify_prot_start` + `ptep_modify_prot_commit` (mprotect of one page of the current mm).
+    case ptepModifyProtCommit(cpu: Int, mm: Int, va: Int, pte: PTE)
+    /// `xen_pgd_pin(mm->pgd)` on its own (Linux reaches it through activate-mm / dup-mmap / mm-pin-all).
+    case pgdPin(cpu: Int, mm: Int)
+    /// `xen_pgd_unpin(mm->pgd)` on its own (Linux reaches it through exit-mmap / mm-unpin-all).
+    case pgdUnpin(cpu: Int, mm: Int)
+    /// exec: `current->mm = mm`, `xen_activate_mm(prev, mm)` (pin), `switch_mm(prev, mm)`.
+    case activateMM(cpu: Int, mm: Int)
+    /// fork: `xen_dup_mmap(current->mm, mm)` (pin the child's table).
+    case dupMmap(cpu: Int, mm: Int)
+    /// The last user is gone: `xen_exit_mmap(mm)` (`drop_mm_ref`, then unpin).
+    case exitMmap(cpu: Int, mm: Int)
+    /// Save: `xen_mm_pin_all()`.
+    case mmPinAll(cpu: Int)
+    /// Resume: `xen_mm_unpin_all()`.
+    case mmUnpinAll(cpu: Int)
+    /// `set_phys_to_machine(pfn, mfn)` (`P2M.invalidEntry` for INVALID_P2M_ENTRY).
+    case setPhysToMachine(pfn: Int, mfn: Int)
+    /// `make_lowmem_page_readonly(__va(pfn))`.
+    case makeLowmemPageReadonly(cpu: Int, pfn: Int)
+    /// `make_lowmem_page_readwrite(__va(pfn))`.
+    case makeLowmemPageReadwrite(cpu: Int, pfn: Int)
+    /// `arch_enter_lazy_mmu_mode()`.
+    case enterLazyMMU(cpu: Int)
+    /// `arch_leave_lazy_mmu_mode()` (issues the batch).
+    case leaveLazyMMU(cpu: Int)
+    /// A context switch to a task with mm `mm` (nil: a kernel thread, which borrows the active
+    /// mm lazily): `arch_enter_lazy_cpu_mode`, `switch_mm` or `enter_lazy_tlb`, and, unless
+    /// `stayLazy`, `arch_leave_lazy_cpu_mode` (else the switch stays batched until leave-lazy-cpu).
+    case switchMM(cpu: Int, mm: Int?, stayLazy: Bool)
+    /// `arch_leave_lazy_cpu_mode()`: the end of a context switch left lazy by switch-mm.
+    case leaveLazyCPU(cpu: Int)
+    /// `mm_alloc` + `pgd_alloc` into the free mm slot `mm`.
+    case mmAlloc(cpu: Int, mm: Int)
+    /// `__pte_alloc` for the pmd entry of `va` in `mm` (with Xen's `xen_alloc_pt` hook).
+    case pteAlloc(cpu: Int, mm: Int, va: Int)
+    /// The last `mmdrop` of an exited mm: `free_pgtables` (`pte_free`, `pmd_free`) and `pgd_free`.
+    case mmFree(cpu: Int, mm: Int)
+
+    /// The stable kebab-case name.
+    public var name: String {
+        switch self {
+        case .setPteAt: "set-pte-at"
+        case .setPmd: "set-pmd"
+        case .setPud: "set-pud"
+        case .ptepModifyProtCommit: "ptep-modify-prot-commit"
+        case .pgdPin: "pgd-pin"
+        case .pgdUnpin: "pgd-unpin"
+        case .activateMM: "activate-mm"
+        case .dupMmap: "dup-mmap"
+        case .exitMmap: "exit-mmap"
+        case .mmPinAll: "mm-pin-all"
+        case .mmUnpinAll: "mm-unpin-all"
+        case .setPhysToMachine: "set-phys-to-machine"
+        case .makeLowmemPageReadonly: "make-lowmem-page-readonly"
+        case .makeLowmemPageReadwrite: "make-lowmem-page-readwrite"
+        case .enterLazyMMU: "enter-lazy-mmu"
+        case .leaveLazyMMU: "leave-lazy-mmu"
+        case .switchMM: "switch-mm"
+        case .leaveLazyCPU: "leave-lazy-cpu"
+        case .mmAlloc: "mm-alloc"
+        case .pteAlloc: "pte-alloc"
+        case .mmFree: "mm-free"
+        }
+    }
+
+    /// Every operation name, in declaration order.
+    public static let allNames: [String] = [
+        "set-pte-at", "set-pmd", "set-pud", "ptep-modify-prot-commit", "pgd-pin", "pgd-unpin",
+        "activate-mm", "dup-mmap", "exit-mmap", "mm-pin-all", "mm-unpin-all", "set-phys-to-machine",
+        "make-lowmem-page-readonly", "make-lowmem-page-readwrite", "enter-lazy-mmu", "leave-lazy-mmu",
+        "switch-mm", "leave-lazy-cpu", "mm-alloc", "pte-alloc", "mm-free",
+    ]
+
+    /// The CPU the operation runs on (nil for `set-phys-to-machine`).
+    public var cpu: Int? {
+        switch self {
+        case .setPteAt(let c, _, _, _), .setPmd(let c, _, _, _), .setPud(let c, _, _, _),
+             .ptepModifyProtCommit(let c, _, _, _): c
+        case .pgdPin(let c, _), .pgdUnpin(let c, _), .activateMM(let c, _), .dupMmap(let c, _),
+             .exitMmap(let c, _), .makeLowmemPageReadonly(let c, _), .makeLowmemPageReadwrite(let c, _),
+             .mmAlloc(let c, _), .pteAlloc(let c, _, _), .mmFree(let c, _): c
+        case .mmPinAll(let c), .mmUnpinAll(let c), .enterLazyMMU(let c), .leaveLazyMMU(let c),
+             .leaveLazyCPU(let c), .switchMM(let c, _, _): c
+        case .setPhysToMachine: nil
+        }
+    }
+
+    public var description: String {
+        func hex(_ v: Int) -> String { "0x" + String(v, radix: 16) }
+        switch self {
+        case .setPteAt(let c, let mm, let va, let p): return "set-pte-at(cpu: \(c), mm: \(mm), va: \(hex(va)), pte: \(p))"
+        case .setPmd(let c, let mm, let va, let v): return "set-pmd(cpu: \(c), mm: \(mm), va: \(hex(va)), val: \(v))"
+        case .setPud(let c, let mm, let va, let v): return "set-pud(cpu: \(c), mm: \(mm), va: \(hex(va)), val: \(v))"
+        case .ptepModifyProtCommit(let c, let mm, let va, let p): return "ptep-modify-prot-commit(cpu: \(c), mm: \(mm), va: \(hex(va)), pte: \(p))"
+        case .pgdPin(let c, let mm), .pgdUnpin(let c, let mm), .activateMM(let c, let mm), .dupMmap(let c, let mm),
+             .exitMmap(let c, let mm), .mmAlloc(let c, let mm), .mmFree(let c, let mm):
+            return "\(name)(cpu: \(c), mm: \(mm))"
+        case .pteAlloc(let c, let mm, let va): return "pte-alloc(cpu: \(c), mm: \(mm), va: \(hex(va)))"
+        case .mmPinAll(let c), .mmUnpinAll(let c), .enterLazyMMU(let c), .leaveLazyMMU(let c), .leaveLazyCPU(let c):
+            return "\(name)(cpu: \(c))"
+        case .setPhysToMachine(let pfn, let mfn): return "set-phys-to-machine(pfn: \(pfn), mfn: \(mfn == P2M.invalidEntry ? "INVALID" : String(mfn)))"
+        case .makeLowmemPageReadonly(let c, let p), .makeLowmemPageReadwrite(let c, let p): return "\(name)(cpu: \(c), pfn: \(p))"
+        case .switchMM(let c, let mm, let lazy): return "switch-mm(cpu: \(c), mm: \(mm.map(String.init) ?? "none"), stay-lazy: \(lazy))"
+        }
+    }
+}
+
+/// The answer to one guest operation.
+public enum GuestOpResult: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// Done; Xen accepted everything the seed needed.
+    case ok
+    /// The seed hit a BUG (a hypercall Xen refused where the seed BUGs, or a `BUG_ON`); the
+    /// message is also kept in `GuestState.bug`, and no operation follows.
+    case failed(String)
+    /// The seed's preconditions do not hold (Linux never calls it so); nothing changed.
+    case notApplicable
+
+    public var description: String {
+        switch self {
+        case .ok: "ok"
+        case .failed(let m): "failed: \(m)"
+        case .notApplicable: "not-applicable"
+        }
+    }
+}
+
+extension GuestState {
+    // MARK: - Precondition helpers
+
+    func validCPU(_ c: Int) -> Bool { cpus.indices.contains(c) }
+    /// The CPU exists and is not in a lazy mode (outside any batched section).
+    func idleCPU(_ c: Int) -> Bool { validCPU(c) && cpus[c].lazyMode == .none }
+    /// The CPU exists and is not inside a context switch.
+    func notSwitching(_ c: Int) -> Bool { validCPU(c) && cpus[c].lazyMode != .cpu }
+    /// A process mm slot that holds an mm.
+    func isProcessMM(_ mm: Int) -> Bool { mm >= 1 && mms.indices.contains(mm) && mms[mm] != nil }
+    /// A process mm that has not exited.
+    func isLiveMM(_ mm: Int) -> Bool { isProcessMM(mm) && mms[mm]?.exited == false }
+    /// Some CPU uses the mm (as its current or active mm: a user or an mm_count).
+    func mmInUse(_ mm: Int) -> Bool { cpus.contains { $0.currentMM == mm || $0.activeMM == mm } }
+    /// Some CPU's lazy MMU section works on the mm.
+    func mmInLazySection(_ mm: Int) -> Bool { cpus.contains { $0.lazyMM == mm } }
+    /// A live mm whose table was never pinned and that no CPU uses: fresh from mm-alloc.
+    func isFreshMM(_ mm: Int) -> Bool {
+        guard isLiveMM(mm), let pgd = mms[mm]?.pgd else { return false }
+        return !isPagePinned(pgd) && !mmInUse(mm)
+    }
+    /// A live mm with a pinned table: a task may run with it.
+    func isRunnableMM(_ mm: Int) -> Bool {
+        guard isLiveMM(mm), let pgd = mms[mm]?.pgd else { return false }
+        return isPagePinned(pgd)
+    }
+
+    /// Why `op` may not run now (nil = applicable). Mirrors when Linux calls each function.
+    public func notApplicableReason(_ op: GuestOp) -> String? {
+        if bug != nil { return "the guest has hit a BUG" }
+        if suspended, case .mmUnpinAll = op {} else if suspended { return "suspended (stop_machine)" }
+        switch op {
+        case .setPteAt(let c, let mm, let va, _), .ptepModifyProtCommit(let c, let mm, let va, _):
+            guard notSwitching(c) else { return "cpu \(c) missing or in a context switch" }
+            guard mm == GuestState.initMM || isLiveMM(mm), let pgd = mms[mm]?.pgd else { return "mm \(mm) is not live" }
+            guard let loc = entryLocation(pgd: pgd, va: va, level: 1) else { return "no PTE page maps that address" }
+            if case .ptepModifyProtCommit = op {
+                guard config.preserveAD else { return "MMU_PT_UPDATE_PRESERVE_AD is off" }
+                guard cpus[c].currentMM == mm else { return "mm \(mm) is not this cpu's current mm" }
+                guard readEntry(pfn: loc.pfn, slot: loc.slot)?.isPresent == true else { return "no present pte" }
+            }
+            if cpus[c].lazyMode == .mmu {
+                if let m = cpus[c].lazyMM, m != mm { return "cpu \(c)'s lazy section works on mm \(m)" }
+                if let p = cpus[c].lazyPTEPage, p != loc.pfn { return "cpu \(c)'s lazy section holds the lock of PTE page \(p)" }
+            }
+            if cpus.indices.contains(where: { $0 != c && cpus[$0].lazyPTEPage == loc.pfn }) {
+                return "another cpu's lazy section holds the lock of PTE page \(loc.pfn)"
+            }
+            return nil
+        case .setPmd(let c, let mm, let va, _), .setPud(let c, let mm, let va, _):
+            guard idleCPU(c) else { return "cpu \(c) missing or lazy (lazy sections only update PTEs)" }
+            guard mm == GuestState.initMM || isLiveMM(mm), let pgd = mms[mm]?.pgd else { return "mm \(mm) is not live" }
+            let level: Int
+            if case .setPud = op { level = 3 } else { level = 2 }
+            guard level <= config.levels else { return "the level is folded" }
+            guard entryLocation(pgd: pgd, va: va, level: level) != nil else { return "no table holds that entry" }
+            guard !mmInLazySection(mm) else { return "a lazy section works on mm \(mm) (mmap_sem)" }
+            return nil
+        case .pgdPin(let c, let mm):
+            guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
+            guard isLiveMM(mm), let pgd = mms[mm]?.pgd, !isPagePinned(pgd) else { return "mm \(mm) is not a live unpinned mm" }
+            return nil
+        case .pgdUnpin(let c, let mm):
+            guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
+            guard isProcessMM(mm), let pgd = mms[mm]?.pgd, isPagePinned(pgd) else { return "mm \(mm) is not pinned" }
+            guard !mmInUse(mm), !mmInLazySection(mm), !cpus.contains(where: { $0.xenCR3 == pgd || $0.xenCurrentCR3 == pgd }) else { return "mm \(mm) is in use" }
+            return nil
+        case .activateMM(let c, let mm):
+            guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
+            guard isFreshMM(mm) else { return "mm \(mm) is not fresh" }
+            return nil
+        case .dupMmap(let c, let mm):
+            guard idleCPU(c), cpus[c].currentMM != nil else { return "cpu \(c) runs no process" }
+            guard isFreshMM(mm) else { return "mm \(mm) is not fresh" }
+            return nil
+        case .exitMmap(let c, let mm):
+            guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
+            guard isLiveMM(mm) else { return "mm \(mm) is not live" }
+            guard !cpus.contains(where: { $0.currentMM == mm }), !mmInLazySection(mm) else { return "a task still uses mm \(mm)" }
+            return nil
+        case .mmPinAll(let c):
+            guard config.saveRestore, validCPU(c) else { return "save/restore is off" }
+            guard cpus.allSatisfy({ $0.lazyMode == .none }) else { return "a cpu is lazy (stop_machine waits)" }
+            return nil
+        case .mmUnpinAll(let c):
+            guard config.saveRestore, validCPU(c), suspended else { return "not suspended" }
+            return nil
+        case .setPhysToMachine:
+            return nil
+        case .makeLowmemPageReadonly(let c, let pfn):
+            guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
+            guard (0..<config.pfns).contains(pfn), pfnToMFN(pfn) != P2M.invalidEntry,
+                  tablePageOwners()[pfn] == nil, kernelMapping(of: pfn)?.isWritable == true else { return "pfn \(pfn) is not a writable non-table page" }
+            return nil
+        case .makeLowmemPageReadwrite(let c, let pfn):
+            guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
+            guard (0..<config.pfns).contains(pfn), pfnToMFN(pfn) != P2M.invalidEntry, tablePageOwners()[pfn] == nil,
+                  let e = kernelMapping(of: pfn), e.isPresent, !e.isWritable else { return "pfn \(pfn) is not a read-only non-table page" }
+            return nil
+        case .enterLazyMMU(let c):
+            guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
+            return nil
+        case .leaveLazyMMU(let c):
+            guard validCPU(c), cpus[c].lazyMode == .mmu else { return "cpu \(c) is not in lazy MMU mode" }
+            return nil
+        case .switchMM(let c, let mm, _):
+            guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
+            if let mm, !isRunnableMM(mm) { return "mm \(mm) is not runnable" }
+            return nil
+        case .leaveLazyCPU(let c):
+            guard validCPU(c), cpus[c].lazyMode == .cpu else { return "cpu \(c) is not in lazy CPU mode" }
+            return nil
+        case .mmAlloc(let c, let mm):
+            guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
+            guard mm >= 1, mms.indices.contains(mm), mms[mm] == nil else { return "mm slot \(mm) is not free" }
+            guard allocatablePages().count >= pgdAllocPageCount() else { return "out of memory" }
+            return nil
+        case .pteAlloc(let c, let mm, let va):
+            guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
+            guard isLiveMM(mm), let pgd = mms[mm]?.pgd else { return "mm \(mm) is not live" }
+            guard va >= 0, va < config.taskSize, let loc = entryLocation(pgd: pgd, va: va, level: 2),
+                  readEntry(pfn: loc.pfn, slot: loc.slot) == PTE.none else { return "no empty pmd entry for va" }
+            guard !allocatablePages().isEmpty else { return "out of memory" }
+            return nil
+        case .mmFree(let c, let mm):
+            guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
+            guard isProcessMM(mm), mms[mm]?.exited == true, let pgd = mms[mm]?.pgd else { return "mm \(mm) has not exited" }
+            guard !mmInUse(mm), !mmInLazySection(mm), !isPagePinned(pgd) else { return "mm \(mm) is still referenced" }
+            return nil
+        }
+    }
+
+    /// The first PTE update of a lazy MMU section fixes the mm and PTE page it works on.
+    mutating func bindLazySection(cpu: Int, mm: Int, ptePage: Int) {
+        guard cpus[cpu].lazyMode == .mmu else { return }
+        cpus[cpu].lazyMM = mm
+        cpus[cpu].lazyPTEPage = ptePage
+    }
+
+    // MARK: - apply
+
+    /// Run one guest operation: `.notApplicable` (nothing changed) if Linux would not call it
+    /// now; else the seed's code on this state; `.failed` if it hit a BUG.
+    public mutating func apply(_ op: GuestOp) -> GuestOpResult {
+        if notApplicableReason(op) != nil { return .notApplicable }
+        issued = []
+        walks = []
+        switch op {
+        case .setPteAt(let c, let mm, let va, let pte):
+            guard let pgd = mms[mm]?.pgd, let loc = entryLocation(pgd: pgd, va: va, level: 1) else { return .notApplicable }
+            bindLazySection(cpu: c, mm: mm, ptePage: loc.pfn)
+            xenSetPTEAt(cpu: c, mm: mm, addr: va, EntryPointer(pfn: loc.pfn, slot: loc.slot), ptePfnToMFN(pte))
+        case .setPmd(let c, let mm, let va, let val):
+            guard let pgd = mms[mm]?.pgd, let loc = entryLocation(pgd: pgd, va: va, level: 2) else { return .notApplicable }
+            xenSetPMD(cpu: c, EntryPointer(pfn: loc.pfn, slot: loc.slot), ptePfnToMFN(val))
+        case .setPud(let c, let mm, let va, let val):
+            guard let pgd = mms[mm]?.pgd, let loc = entryLocation(pgd: pgd, va: va, level: 3) else { return .notApplicable }
+            xenSetPUD(cpu: c, EntryPointer(pfn: loc.pfn, slot: loc.slot), ptePfnToMFN(val))
+        case .ptepModifyProtCommit(let c, let mm, let va, let pte):
+            guard let pgd = mms[mm]?.pgd, let loc = entryLocation(pgd: pgd, va: va, level: 1) else { return .notApplicable }
+            bindLazySection(cpu: c, mm: mm, ptePage: loc.pfn)
+            xenPtepModifyProtCommit(cpu: c, EntryPointer(pfn: loc.pfn, slot: loc.slot), ptePfnToMFN(pte))
+        case .pgdPin(let c, let mm):
+            if let pgd = mms[mm]?.pgd { xenPgdPin(cpu: c, pgd: pgd) }
+        case .pgdUnpin(let c, let mm):
+            if let pgd = mms[mm]?.pgd { xenPgdUnpin(cpu: c, pgd: pgd) }
+        case .activateMM(let c, let mm):
+            // exec_mmap: tsk->mm = mm; tsk->active_mm = mm; activate_mm(active_mm, mm).
+            let prev = cpus[c].activeMM
+            cpus[c].currentMM = mm
+            xenActivateMM(cpu: c, next: mm)
+            switchMM(cpu: c, prev: prev, next: mm)
+        case .dupMmap(let c, let mm):
+            xenDupMmap(cpu: c, mm: mm)
+        case .exitMmap(let c, let mm):
+            xenExitMmap(cpu: c, mm: mm)
+            mms[mm]?.exited = true
+        case .mmPinAll(let c):
+            xenMMPinAll(cpu: c)
+            suspended = true
+        case .mmUnpinAll(let c):
+            xenMMUnpinAll(cpu: c)
+            suspended = false
+        case .setPhysToMachine(let pfn, let mfn):
+            if let e = p2m.setPhysToMachine(pfn, mfn) { BUG(e.description) }
+        case .makeLowmemPageReadonly(let c, let pfn):
+            makeLowmemPageReadonly(cpu: c, vaddr: directMapVA(pfn))
+        case .makeLowmemPageReadwrite(let c, let pfn):
+            makeLowmemPageReadwrite(cpu: c, vaddr: directMapVA(pfn))
+        case .enterLazyMMU(let c):
+            archEnterLazyMMUMode(cpu: c)
+        case .leaveLazyMMU(let c):
+            archLeaveLazyMMUMode(cpu: c)
+            cpus[c].lazyMM = nil
+            cpus[c].lazyPTEPage = nil
+        case .switchMM(let c, let mm, let stayLazy):
+            // context_switch: arch_enter_lazy_cpu_mode; switch_mm or enter_lazy_tlb; __switch_to
+            // ends with arch_leave_lazy_cpu_mode.
+            archEnterLazyCPUMode(cpu: c)
+            if let mm {
+                let prev = cpus[c].activeMM
+                cpus[c].currentMM = mm
+                switchMM(cpu: c, prev: prev, next: mm)
+            } else {
+                cpus[c].currentMM = nil
+                enterLazyTLB(cpu: c)
+            }
+            if !stayLazy { archLeaveLazyCPUMode(cpu: c) }
+        case .leaveLazyCPU(let c):
+            archLeaveLazyCPUMode(cpu: c)
+        case .mmAlloc(let c, let mm):
+            guard let (pgd, pages) = pgdAlloc(cpu: c) else { return .notApplicable }
+            mms[mm] = MMStruct(pgd: pgd, tablePages: pages)
+        case .pteAlloc(let c, let mm, let va):
+            guard let pgd = mms[mm]?.pgd, let loc = entryLocation(pgd: pgd, va: va, level: 2) else { return .notApplicable }
+            _ = pteAlloc(cpu: c, mm: mm, pmd: EntryPointer(pfn: loc.pfn, slot: loc.slot))
+        case .mmFree(let c, let mm):
+            freeMMTables(cpu: c, mm: mm)
+        }
+        if let bug { return .failed(bug) }
+        return .ok
+    }
+
+    // MARK: - enabledOperations
+
+    /// Every applicable operation, in a fixed order, with arguments drawn from small faithful
+    /// sets (see docs/model-guest.md, "Branching"):
+    /// - user addresses: the first `slotsPerTable` slots of each table on the way down
+    ///   (entries in further slots behave the same);
+    /// - pte values (pfn format): none, the data page read-only (`PAGE_READONLY`) and
+    ///   read-write (`PAGE_SHARED`), skipping the value already there;
+    /// - set-pmd / set-pud: clearing a present entry (`pmd_clear` / `pud_clear`); populating
+    ///   is pte-alloc's job;
+    /// - ops whose CPU does not matter (memory-management work outside lazy sections) run on
+    ///   the lowest idle CPU;
+    /// - mm-alloc uses the lowest free mm slot;
+    /// - pgd-pin, pgd-unpin and set-phys-to-machine are not offered: Linux reaches the first
+    ///   two only through activate-mm / dup-mmap / exit-mmap / mm-pin-all / mm-unpin-all, and
+    ///   calls the third only from the balloon driver (not modelled).
+    public func enabledOperations(slotsPerTable: Int = 2) -> [GuestOp] {
+        guard bug == nil else { return [] }
+        var ops: [GuestOp] = []
+        if suspended {
+            if let c = cpus.indices.first { ops.append(.mmUnpinAll(cpu: c)) }
+            return ops.filter { notApplicableReason($0) == nil }
+        }
+        let slots = max(1, min(slotsPerTable, ptrsPerTable))
+        let processMMs = mms.indices.dropFirst().filter { mms[$0] != nil }
+        let data = dataPage()
+        var userValues: [PTE] = [.none]
+        if let data {
+            userValues.append(PTE(frame: data, flags: GuestState.pageReadonly))
+            userValues.append(PTE(frame: data, flags: GuestState.pageShared))
+        }
+        /// User addresses at the start of each level-`level` range reachable in the first slots.
+        func userAddresses(step level: Int) -> [Int] {
+            var out: [Int] = [0]
+            for l in stride(from: config.levels, through: level, by: -1) {
+                var next: [Int] = []
+                for base in out { for s in 0..<slots { next.append(base + s * span(l)) } }
+                out = next
+            }
+            return out.filter { $0 < config.taskSize }.sorted()
+        }
+        let pteVAs = userAddresses(step: 1)
+        let pmdVAs = userAddresses(step: 2)
+        let pudVAs = config.levels >= 3 ? userAddresses(step: 3) : []
+        let firstIdle = cpus.indices.first { cpus[$0].lazyMode == .none }
+
+        for c in cpus.indices {
+            switch cpus[c].lazyMode {
+            case .cpu:
+                ops.append(.leaveLazyCPU(cpu: c))
+                continue
+            case .mmu:
+                ops.append(.leaveLazyMMU(cpu: c))
+            case .none:
+                ops.append(.enterLazyMMU(cpu: c))
+                ops.append(.switchMM(cpu: c, mm: nil, stayLazy: false))
+                ops.append(.switchMM(cpu: c, mm: nil, stayLazy: true))
+                for mm in processMMs {
+                    ops.append(.switchMM(cpu: c, mm: mm, stayLazy: false))
+                    ops.append(.switchMM(cpu: c, mm: mm, stayLazy: true))
+                }
+                for mm in processMMs {
+                    ops.append(.activateMM(cpu: c, mm: mm))
+                    ops.append(.exitMmap(cpu: c, mm: mm))
+                }
+            }
+            // Page-table updates (also inside lazy MMU sections).
+            for mm in processMMs where isLiveMM(mm) {
+                guard let pgd = mms[mm]?.pgd else { continue }
+                for va in pteVAs {
+                    guard let loc = entryLocation(pgd: pgd, va: va, level: 1),
+                          let cur = readEntry(pfn: loc.pfn, slot: loc.slot) else { continue }
+                    let curPfn = pteMFNToPfn(cur)
+                    for v in userValues where v != curPfn { ops.append(.setPteAt(cpu: c, mm: mm, va: va, pte: v)) }
+                    if cur.isPresent, cpus[c].currentMM == mm, config.preserveAD {
+                        for flags in [GuestState.pageReadonly, GuestState.pageShared] {
+                            let v = PTE(frame: curPfn.frame, flags: flags)
+                            if v.flags != curPfn.flags { ops.append(.ptepModifyProtCommit(cpu: c, mm: mm, va: va, pte: v)) }
+                        }
+                    }
+                }
+                for va in pmdVAs {
+                    if let loc = entryLocation(pgd: pgd, va: va, level: 2),
+                       let cur = readEntry(pfn: loc.pfn, slot: loc.slot), cur != .none {
+                        ops.append(.setPmd(cpu: c, mm: mm, va: va, val: .none))
+                    }
+                }
+                for va in pudVAs {
+                    if let loc = entryLocation(pgd: pgd, va: va, level: 3),
+                       let cur = readEntry(pfn: loc.pfn, slot: loc.slot), cur != .none {
+                        ops.append(.setPud(cpu: c, mm: mm, va: va, val: .none))
+                    }
+                }
+            }
+        }
+        if let c = firstIdle {
+            if let free = mms.indices.dropFirst().first(where: { mms[$0] == nil }) { ops.append(.mmAlloc(cpu: c, mm: free)) }
+            for mm in processMMs {
+                for va in pmdVAs { ops.append(.pteAlloc(cpu: c, mm: mm, va: va)) }
+                ops.append(.dupMmap(cpu: c, mm: mm))
+                ops.append(.mmFree(cpu: c, mm: mm))
+            }
+            if let data {
+                ops.append(.makeLowmemPageReadonly(cpu: c, pfn: data))
+                ops.append(.makeLowmemPageReadwrite(cpu: c, pfn: data))
+            }
+            if config.saveRestore { ops.append(.mmPinAll(cpu: c)) }
+        }
+        // dup-mmap needs a CPU running a process: the lowest idle one that does.
+        if let c = cpus.indices.first(where: { cpus[$0].lazyMode == .none && cpus[$0].currentMM != nil }), c != firstIdle {
+            for mm in processMMs { ops.append(.dupMmap(cpu: c, mm: mm)) }
+        }
+        return ops.filter { notApplicableReason($0) == nil }
+    }
+}
