@@ -27,6 +27,10 @@ public struct MMUConfig: Hashable, Sendable, Codable {
     public var preserveAD: Bool
     /// Offer save/restore (`mm-pin-all` / `mm-unpin-all`).
     public var saveRestore: Bool
+    /// `MC_BATCH`: multicall entries (and callbacks) per buffer before it is issued.
+    /// The seed's value is 32; a smaller one keeps the explored queues short and
+    /// reaches the buffer-full flush sooner.
+    public var multicallBatch: Int
 
     /// The model's page size. Fixed at the seed's 4 KiB so addresses read like the seed's.
     public static let pageSize = 4096
@@ -34,7 +38,8 @@ public struct MMUConfig: Hashable, Sendable, Codable {
     public init(levels: Int = 2, entriesPerTable: Int = 2, machineFrames: Int = 3,
                 pfns: Int = 3, vcpus: Int = 1, mms: Int = 1,
                 taskSize: Int? = nil, fixaddrTop: Int? = nil,
-                recursiveEntries: Bool = true, preserveAD: Bool = true, saveRestore: Bool = true) {
+                recursiveEntries: Bool = true, preserveAD: Bool = true, saveRestore: Bool = true,
+                multicallBatch: Int = 32) {
         self.levels = levels
         self.entriesPerTable = entriesPerTable
         self.machineFrames = machineFrames
@@ -47,6 +52,7 @@ public struct MMUConfig: Hashable, Sendable, Codable {
         self.recursiveEntries = recursiveEntries
         self.preserveAD = preserveAD
         self.saveRestore = saveRestore
+        self.multicallBatch = multicallBatch
     }
 
     /// Bytes of virtual address space: `entriesPerTable^levels` pages.
@@ -71,10 +77,11 @@ public struct MMUConfig: Hashable, Sendable, Codable {
         }
         try need((2...4).contains(levels), "levels", "must be 2, 3 or 4 (got \(levels))")
         try need((2...8).contains(entriesPerTable), "entries-per-table", "must be 2...8 (got \(entriesPerTable))")
-        try need((1...8).contains(machineFrames), "machine-frames", "must be 1...8 (got \(machineFrames))")
+        try need((1...16).contains(machineFrames), "machine-frames", "must be 1...16 (got \(machineFrames))")
         try need((1...16).contains(pfns), "pfns", "must be 1...16 (got \(pfns))")
         try need((1...4).contains(vcpus), "vcpus", "must be 1...4 (got \(vcpus))")
         try need((0...4).contains(mms), "mms", "must be 0...4 (got \(mms))")
+        try need((1...32).contains(multicallBatch), "multicall-batch", "must be 1...32 (got \(multicallBatch))")
         let space = addressSpaceSize
         try need(fixaddrTop > 0 && fixaddrTop % MMUConfig.pageSize == 0, "fixaddr-top",
                  "must be a positive multiple of the page size \(MMUConfig.pageSize) (got \(fixaddrTop))")

@@ -19,10 +19,9 @@ public enum MulticallCallback: Hashable, Sendable, Codable, CustomStringConverti
 
 /// `struct mc_buffer`: queued entries, their argument space, and the callbacks.
 public struct MulticallBuffer: Hashable, Sendable, Codable {
-    /// `MC_BATCH`: entries (and callbacks) per buffer.
-    public static let batch = 32
-    /// `MC_ARGS`: bytes of argument space (`MC_BATCH * 16`).
-    public static let argsBytes = batch * 16
+    /// `MC_BATCH` is `MMUConfig.multicallBatch` (the seed's 32); `MC_ARGS` is `MC_BATCH * 16`
+    /// bytes of argument space (`argsBytes(batch:)`).
+    public static func argsBytes(batch: Int) -> Int { batch * 16 }
     /// `sizeof(struct mmu_update)` (two u64).
     public static let mmuUpdateSize = 16
     /// `sizeof(struct mmuext_op)` on the seed's 32-bit build (cmd, arg1, arg2).
@@ -92,7 +91,7 @@ extension GuestState {
     mutating func xenMCEntry(cpu: Int, _ call: Hypercall) {
         guard cpus.indices.contains(cpu) else { return }
         let size = MulticallBuffer.argSize(call)
-        if cpus[cpu].mc.entries.count == MulticallBuffer.batch || cpus[cpu].mc.argBytes + size > MulticallBuffer.argsBytes {
+        if cpus[cpu].mc.entries.count == config.multicallBatch || cpus[cpu].mc.argBytes + size > MulticallBuffer.argsBytes(batch: config.multicallBatch) {
             xenMCFlush(cpu: cpu)
         }
         cpus[cpu].mc.entries.append(call)
@@ -107,7 +106,7 @@ extension GuestState {
         guard cpus.indices.contains(cpu) else { return }
         let size = MulticallBuffer.mmuUpdateSize
         if case .mmuUpdate(let rs)? = cpus[cpu].mc.entries.last,
-           cpus[cpu].mc.argBytes + size <= MulticallBuffer.argsBytes {
+           cpus[cpu].mc.argBytes + size <= MulticallBuffer.argsBytes(batch: config.multicallBatch) {
             cpus[cpu].mc.entries[cpus[cpu].mc.entries.count - 1] = .mmuUpdate(rs + [request])
             cpus[cpu].mc.argBytes += size
             return
@@ -118,7 +117,7 @@ extension GuestState {
     /// `xen_mc_callback(fn, data)`: queue a callback (flushing first if the callback array is full).
     mutating func xenMCCallback(cpu: Int, _ cb: MulticallCallback) {
         guard cpus.indices.contains(cpu) else { return }
-        if cpus[cpu].mc.callbacks.count == MulticallBuffer.batch { xenMCFlush(cpu: cpu) }
+        if cpus[cpu].mc.callbacks.count == config.multicallBatch { xenMCFlush(cpu: cpu) }
         cpus[cpu].mc.callbacks.append(cb)
     }
 

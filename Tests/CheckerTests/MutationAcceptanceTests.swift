@@ -55,7 +55,7 @@ import MMUSpec
         #expect(notJSON?.key == "json" && notJSON?.line == 4, "\(String(describing: notJSON))")
         let wrongFormat = load("{\n  \"#meta\" : {\n    \"format\" : \"itf\"\n  }\n}")
         #expect(wrongFormat?.key == "#meta.format" && wrongFormat?.line == 3)
-        let cfg = #"{"levels":2,"entriesPerTable":2,"machineFrames":2,"pfns":2,"vcpus":1,"mms":0,"taskSize":16384,"fixaddrTop":16384,"recursiveEntries":true,"preserveAD":true,"saveRestore":false}"#
+        let cfg = #"{"levels":2,"entriesPerTable":2,"machineFrames":2,"pfns":2,"vcpus":1,"mms":0,"taskSize":16384,"fixaddrTop":16384,"recursiveEntries":true,"preserveAD":true,"saveRestore":false,"multicallBatch":32}"#
         let badAction = load("""
         {
           "#meta" : { "format" : "mmucheck-trace", "version" : 1, "model" : "hypervisor", "config" : \(cfg) },
@@ -69,5 +69,23 @@ import MMUSpec
         }
         """)
         #expect(badAction?.key == "actions[0]" && badAction?.line == 7, "\(String(describing: badAction))")
+    }
+}
+
+/// The guest level: exit-mmap without `drop_mm_ref` (test-only) is caught by the
+/// explorer on specs/guest-pae, and the trace replays to the same violation.
+@Suite struct GuestMutationAcceptanceTests {
+    @Test func exitMmapWithoutDropMMRefIsCaughtAndReplays() throws {
+        let spec = try SpecLoader.load(file: MutationAcceptanceTests.specsDir + "/guest-pae.yaml")
+        let outcome = ExploreRun.run(spec, options: spec.explorerOptions, guestMutations: [.skipDropMMRef])
+        let v = try #require(outcome.violations.first)
+        #expect(["no-failed-hypercall", "no-stale-cr3"].contains(v.invariant), "\(v.invariant): \(v.message)")
+        #expect(v.actions.contains { $0.hasPrefix("exit-mmap") })
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-guest-trace-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try TraceFile.write(v, to: file)
+        let replay = try Replay.run(try TraceReader.load(file: file))
+        #expect(replay.reproduced && replay.exitCode == 1)
+        #expect(replay.steps.dropLast().allSatisfy { $0.broken.isEmpty })
     }
 }

@@ -45,7 +45,7 @@ public enum SpecLoader {
     static let topKeys = ["name", "model", "sizes", "features", "operations", "entry-flags",
                           "invariants", "bounds", "symmetry", "checks", "proofs"]
     static let sizeKeys = ["levels", "entries-per-table", "machine-frames", "pfns", "vcpus", "mms",
-                           "task-size", "fixaddr-top"]
+                           "task-size", "fixaddr-top", "multicall-batch"]
     static let featureKeys = ["recursive-entries", "preserve-ad", "save-restore"]
     static let boundKeys = ["depth", "max-states", "seconds", "memory-mb"]
 
@@ -91,7 +91,8 @@ public enum SpecLoader {
                                pfns: try int("pfns") ?? config.pfns,
                                vcpus: try int("vcpus") ?? config.vcpus,
                                mms: try int("mms") ?? config.mms,
-                               taskSize: try int("task-size"), fixaddrTop: try int("fixaddr-top"))
+                               taskSize: try int("task-size"), fixaddrTop: try int("fixaddr-top"),
+                               multicallBatch: try int("multicall-batch") ?? 32)
         }
         if let features = top["features"] {
             let f = try r.mapping(features, key: "features", allowed: featureKeys)
