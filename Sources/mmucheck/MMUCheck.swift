@@ -20,6 +20,7 @@ struct MMUCheck: ParsableCommand {
     /// Runs the command with mmucheck's exit codes: a usage error is 2 (not
     /// ArgumentParser's 64), and nothing traps on user input.
     static func main() {
+        makeHashingDeterministic()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -34,6 +35,18 @@ struct MMUCheck: ParsableCommand {
             Foundation.exit(2)
         }
     }
+}
+
+/// Swift seeds `Hasher` randomly per process, so `Set` order (in trace JSON) and
+/// 64-bit state fingerprints would differ between runs. The runtime reads
+/// `SWIFT_DETERMINISTIC_HASHING` only at start-up, so the first thing the tool
+/// does is re-execute itself with it set: the same spec then gives the same
+/// counts, the same fingerprints and byte-identical traces on every run.
+func makeHashingDeterministic() {
+    guard getenv("SWIFT_DETERMINISTIC_HASHING") == nil else { return }
+    setenv("SWIFT_DETERMINISTIC_HASHING", "1", 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
+    // exec failed (no /proc): carry on; only the collision pattern and Set order can vary.
 }
 
 /// Output format shared by the subcommands.

@@ -65,6 +65,16 @@ import Testing
         #expect((j["distinctStates"] as? Int ?? 0) > 100)
     }
 
+    @Test func twoRunsGiveTheSameCounts() throws {
+        func counts() throws -> [Int] {
+            let r = try mmucheck(["explore", "specs/quick/hypervisor-tiny.yaml", "--format", "json", "--quiet", "--no-symmetry"])
+            let j = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+            return [j["distinctStates"] as? Int ?? -1, j["transitions"] as? Int ?? -1, j["depth"] as? Int ?? -1]
+        }
+        let a = try counts(), b = try counts()
+        #expect(a == b && a[0] > 0)
+    }
+
     @Test func boundedRunIsIncompleteExit3() throws {
         let r = try mmucheck(["explore", "specs/quick/hypervisor-3-level.yaml", "--quiet"])
         #expect(r.code == 3)
