@@ -26,6 +26,10 @@ struct Check: ParsableCommand {
             printErr("mmucheck check: \(error)")
             throw ExitCode(2)
         }
+        if let junit, !canWrite(junit) {
+            printErr("mmucheck check: --junit \(junit): cannot create the file")
+            throw ExitCode(2)
+        }
         installInterruptHandler()
         var rows: [CheckRow] = []
         for spec in specs {

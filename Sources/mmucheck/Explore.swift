@@ -50,7 +50,7 @@ struct Explore: ParsableCommand {
     func validate() throws {
         if let depth, depth < 0 { throw ValidationError("--depth must be >= 0") }
         if let maxStates, maxStates < 1 { throw ValidationError("--max-states must be >= 1") }
-        if let seconds, seconds <= 0 { throw ValidationError("--seconds must be > 0") }
+        if let seconds, !(seconds > 0 && seconds.isFinite) { throw ValidationError("--seconds must be a finite number > 0") }
         if let memoryMB, memoryMB < 16 { throw ValidationError("--memory-mb must be >= 16") }
         if threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
     }
@@ -70,6 +70,10 @@ struct Explore: ParsableCommand {
         options.keepGoing = keepGoing
         if noSymmetry { options.symmetry = false }
         options.fullStates = fullStates
+        if let traceOut, !canWrite(traceOut) {
+            printErr("mmucheck explore: --trace-out \(traceOut): cannot create the file")
+            throw ExitCode(2)
+        }
         installInterruptHandler()
         let outcome = ExploreRun.run(loaded, options: options, progress: quiet ? nil : { printErr(ExploreReport.progress($0)) })
         if let traceOut, let first = outcome.violations.first {
@@ -84,6 +88,16 @@ struct Explore: ParsableCommand {
         }
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }
+}
+
+/// Checks up front that an output file can be written, so a long run is not lost.
+func canWrite(_ path: String) -> Bool {
+    let existed = FileManager.default.fileExists(atPath: path)
+    guard FileManager.default.createFile(atPath: path, contents: existed ? (FileManager.default.contents(atPath: path) ?? Data()) : Data()) else {
+        return false
+    }
+    if !existed { try? FileManager.default.removeItem(atPath: path) }
+    return true
 }
 
 /// Ctrl-C stops the run; the partial summary is printed and the verdict is "incomplete".

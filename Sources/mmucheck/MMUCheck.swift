@@ -43,7 +43,7 @@ struct MMUCheck: ParsableCommand {
 /// does is re-execute itself with it set: the same spec then gives the same
 /// counts, the same fingerprints and byte-identical traces on every run.
 func makeHashingDeterministic() {
-    guard getenv("SWIFT_DETERMINISTIC_HASHING") == nil else { return }
+    if let v = getenv("SWIFT_DETERMINISTIC_HASHING"), String(cString: v) == "1" { return }
     setenv("SWIFT_DETERMINISTIC_HASHING", "1", 1)
     execv("/proc/self/exe", CommandLine.unsafeArgv)
     // exec failed (no /proc): carry on; only the collision pattern and Set order can vary.

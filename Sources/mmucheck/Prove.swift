@@ -25,8 +25,12 @@ struct Prove: ParsableCommand {
     @Option(name: .customLong("smt2-out"), help: "Write every query as an SMT-LIB2 script into this directory (unsat = proved).")
     var smt2Out: String?
 
-    @Option(name: .customLong("timeout-ms"), help: "Per-goal solver timeout in milliseconds (a timeout is reported as incomplete, exit 3).")
+    @Option(name: .customLong("timeout-ms"), help: "Per-goal solver timeout in milliseconds, at least 1 (a timeout is reported as incomplete, exit 3).")
     var timeoutMs: UInt32 = 60_000
+
+    func validate() throws {
+        if timeoutMs < 1 { throw ValidationError("--timeout-ms must be at least 1") }
+    }
 
     func run() throws {
         let selected: [ProofObligation]
@@ -35,6 +39,12 @@ struct Prove: ParsableCommand {
         } catch {
             printErr("mmucheck prove: \(error)")
             throw ExitCode(2)
+        }
+        if let smt2Out {
+            do { try FileManager.default.createDirectory(atPath: smt2Out, withIntermediateDirectories: true) } catch {
+                printErr("mmucheck prove: --smt2-out \(smt2Out): cannot create the directory (\((error as NSError).localizedDescription))")
+                throw ExitCode(2)
+            }
         }
         let prover = Prover(limits: SolverLimits(timeoutMs: timeoutMs), smt2Directory: smt2Out)
         let clock = ContinuousClock(), start = clock.now

@@ -6,12 +6,14 @@ import Testing
 @Suite struct CommandLineTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
 
+    /// The newest built binary (debug or release), so a stale one is never tested.
     static var binary: String? {
-        for config in ["debug", "release"] {
-            let p = root + "/.build/\(config)/mmucheck"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        let candidates = ["debug", "release"].map { root + "/.build/\($0)/mmucheck" }
+            .filter { FileManager.default.isExecutableFile(atPath: $0) }
+        func modified(_ p: String) -> Date {
+            (try? FileManager.default.attributesOfItem(atPath: p)[.modificationDate] as? Date) ?? .distantPast
         }
-        return nil
+        return candidates.max { modified($0) < modified($1) }
     }
 
     struct Run { let code: Int32; let out: String; let err: String }
@@ -51,6 +53,18 @@ import Testing
             #expect(r.code == 2, "\(cmd)")
             #expect(r.err.contains("\(f):3: sizes.levels: "), "\(cmd): \(r.err)")
         }
+    }
+
+    /// Issue #4's acceptance: every malformed spec file of the loader's table, written to
+    /// disk and given to the binary, exits 2 naming file, line and key.
+    @Test(arguments: SpecLoaderTests.malformed)
+    func malformedSpecFileExits2(_ c: SpecLoaderTests.Case) throws {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("malformed-\(getpid())-\(abs(c.label.hashValue)).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: f) }
+        try c.text.write(toFile: f, atomically: true, encoding: .utf8)
+        let r = try mmucheck(["explore", f, "--quiet"])
+        #expect(r.code == 2, "\(c.label): exit \(r.code)")
+        #expect(r.err.contains("\(f):\(c.line): \(c.key): "), "\(c.label): \(r.err)")
     }
 
     @Test func exploreQuickSpecHoldsWithJSONSummary() throws {

@@ -42,6 +42,7 @@ import Testing
         let old = try #require(UInt64(cex.first { $0.term == "old" }!.value.dropFirst(2), radix: 16))
         let new = try #require(UInt64(cex.first { $0.term == "new" }!.value.dropFirst(2), radix: 16))
         #expect(old & 2 == 0 && new & 2 != 0, "the pair must add RW")
+        #expect(old & 1 != 0 && new & 1 != 0, "to a present entry")
         #expect((old ^ new) & (Arch.x86_64.pteMask | 1) == 0, "same frame and PRESENT")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MMUSpec
 import Testing
 @testable import Checker
 
@@ -23,6 +24,17 @@ import Testing
         #expect(on.verdict == off.verdict)
         #expect(on.stats.distinctStates < off.stats.distinctStates)
         #expect(on.stats.depth == off.stats.depth)
+    }
+
+    /// A violation survives symmetry reduction: same invariant, same shortest depth.
+    @Test func symmetryKeepsAViolationAndItsDepth() throws {
+        var spec = try SpecLoader.load(file: Self.dir + "/hypervisor-tiny.yaml")
+        spec.symmetry = true
+        let on = ExploreRun.run(spec, options: spec.explorerOptions, hypervisorMutations: [.allowWritableL1ToPagetable])
+        spec.symmetry = false
+        let off = ExploreRun.run(spec, options: spec.explorerOptions, hypervisorMutations: [.allowWritableL1ToPagetable])
+        let a = try #require(on.violations.first), b = try #require(off.violations.first)
+        #expect(a.invariant == b.invariant && a.actions.count == b.actions.count)
     }
 
     @Test func depthBoundedSpecIsIncomplete() throws {

@@ -46,6 +46,12 @@ import MMUSpec
         Case(label: "unknown flag", text: good + "\nentry-flags:\n  - [present, writable]\n", line: 9, key: "entry-flags"),
         Case(label: "unknown proof", text: good + "\nproofs: [walk-limit, walk-limits]\n", line: 8, key: "proofs"),
         Case(label: "missing model", text: "name: t\nsizes:\n  levels: 2\n", line: 1, key: "model"),
+        Case(label: "empty check list", text: good.replacingOccurrences(of: "checks: [explore]", with: "checks: []"),
+             line: 7, key: "checks"),
+        Case(label: "operation the explorer never generates", text: good + "\noperations: [tlb-flush]\n", line: 8, key: "operations"),
+        Case(label: "quoted number", text: good.replacingOccurrences(of: "levels: 2", with: "levels: \"2\""),
+             line: 4, key: "sizes.levels"),
+        Case(label: "duplicate invariant", text: good + "\ninvariants: [counts-match, counts-match]\n", line: 8, key: "invariants"),
     ]
 
     @Test(arguments: malformed)

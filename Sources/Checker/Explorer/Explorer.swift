@@ -166,7 +166,8 @@ public struct Explorer<M: Model>: Sendable {
                 break
             }
             var next: [(index: UInt32, state: M.State)] = []
-            let chunk = 256
+            // Bounds and Ctrl-C are polled after every chunk: keep it small.
+            let chunk = 32
             var position = 0
             levelLoop: while position < frontier.count {
                 let end = min(frontier.count, position + chunk * options.threads)

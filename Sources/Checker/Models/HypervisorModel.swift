@@ -11,7 +11,6 @@ public struct HypervisorModel: Model {
     public let spec: CheckSpec
     public let mutations: Set<XenMutation>
     let actionList: [XenAction]
-    let permutations: [[Int]]
 
     /// `mutations` removes hypervisor rules for tests that show the checker finds
     /// the breakage; spec files cannot reach it.
@@ -21,8 +20,6 @@ public struct HypervisorModel: Model {
         let enabled = Set(spec.operations ?? XenAction.operationNames)
         actionList = XenState.allActions(config: spec.config, flagChoices: spec.entryFlags)
             .filter { enabled.contains($0.name) }
-        let initial = XenState(config: spec.config, mutations: mutations)
-        permutations = Symmetry.permutations(classes: initial.frames.map(\.owner.rawValue))
     }
 
     public func initialStates() -> [XenState] { [XenState(config: spec.config, mutations: mutations)] }
@@ -38,15 +35,61 @@ public struct HypervisorModel: Model {
         spec.checkedInvariants.map { inv in NamedInvariant(inv.rawValue) { $0.check(inv) } }
     }
 
-    /// The representative of a state's class under renaming of machine frames
-    /// with the same owner: the renaming whose encoding is smallest.
+    /// The representative of a state's class under renaming of machine frames:
+    /// frames are first ordered by a signature that does not mention frame numbers
+    /// (owner, type, flags, pin, how many cr3s name it, its m2p entry), and only
+    /// frames with equal signatures are tried in every order; the renaming whose
+    /// encoding is smallest wins. Both steps depend only on the class, so every
+    /// member maps to the same state, and most states need one renaming, not n!.
     public func canonical(_ state: XenState) -> XenState {
-        Symmetry.canonical(state, permutations: permutations, permute: { $0.permutingFrames($1) }, key: StateKey.xen)
+        let n = state.frames.count
+        guard n > 1 else { return state }
+        if n == 2 {   // two renamings: cheaper to try both than to compute signatures
+            let swapped = state.permutingFrames([1, 0])
+            return StateKey.xen(swapped).lexicographicallyPrecedes(StateKey.xen(state)) ? swapped : state
+        }
+        let sigs = (0..<n).map { Symmetry.signature(state, frame: $0) }
+        let order = (0..<n).sorted { sigs[$0].lexicographicallyPrecedes(sigs[$1]) }
+        var groups: [[Int]] = []
+        for f in order {
+            if let last = groups.last?.first, sigs[last] == sigs[f] { groups[groups.count - 1].append(f) } else { groups.append([f]) }
+        }
+        // Trying every order of a large group of look-alike frames (e.g. untouched ones) is
+        // factorial: past `maxArrangements`, ties keep their current order instead. That
+        // representative is still a renaming of the state (sound), just not unique per
+        // class, so the reduction is smaller but nothing is missed.
+        var arrangements = 1
+        for g in groups { for k in 1...g.count { arrangements = min(arrangements * k, Symmetry.maxArrangements + 1) } }
+        if arrangements > Symmetry.maxArrangements {
+            var perm = Array(repeating: 0, count: n)
+            for (position, f) in order.enumerated() { perm[f] = position }
+            return state.permutingFrames(perm)
+        }
+        var best: XenState? = nil
+        var bestKey: [Int] = []
+        var perm = Array(repeating: 0, count: n)
+        func place(_ g: Int, _ base: Int) {
+            if g == groups.count {
+                let t = state.permutingFrames(perm)
+                let k = StateKey.xen(t)
+                if best == nil || k.lexicographicallyPrecedes(bestKey) { best = t; bestKey = k }
+                return
+            }
+            for arrangement in Symmetry.permutations(classes: Array(repeating: 0, count: groups[g].count)) {
+                for (i, f) in groups[g].enumerated() { perm[f] = base + arrangement[i] }
+                place(g + 1, base + groups[g].count)
+            }
+        }
+        place(0, 0)
+        return best ?? state
     }
 }
 
 /// Symmetry reduction by trying every renaming within the interchangeable classes.
 public enum Symmetry {
+    /// The most renamings `canonical` tries for one state.
+    public static let maxArrangements = 720
+
     /// Every permutation of `0..<classes.count` that maps each index to one of the same class.
     public static func permutations(classes: [Int]) -> [[Int]] {
         let n = classes.count
@@ -65,16 +108,15 @@ public enum Symmetry {
         return out
     }
 
-    public static func canonical<S>(_ s: S, permutations: [[Int]], permute: (S, [Int]) -> S, key: (S) -> [Int]) -> S {
-        guard permutations.count > 1 else { return s }
-        var best = s
-        var bestKey = key(s)
-        for p in permutations.dropFirst() {
-            let t = permute(s, p)
-            let k = key(t)
-            if k.lexicographicallyPrecedes(bestKey) { best = t; bestKey = k }
-        }
-        return best
+    /// What a frame looks like without naming any frame: owner, type, flags, pin,
+    /// its entries' flags and presence, how many cr3s name it, its m2p entry.
+    static func signature(_ s: XenState, frame f: Int) -> [Int] {
+        let fr = s.frames[f]
+        var sig = [fr.owner.rawValue, fr.type.rawValue, fr.validated ? 1 : 0, fr.pinned ? 1 : 0]
+        for e in fr.entries { sig.append(Int(e.flags.rawValue)); sig.append(e.isPresent && e.frame == f ? 1 : 0) }
+        sig.append(s.cr3.filter { $0 == f }.count)
+        sig.append(s.m2p.indices.contains(f) ? (s.m2p[f] ?? -1) : -2)
+        return sig
     }
 }
 

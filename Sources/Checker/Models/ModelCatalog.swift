@@ -9,6 +9,15 @@ public enum ModelCatalog {
         }
     }
 
+    /// Operations of the spec that the explorer never generates (they exist for tests
+    /// and traces): enabling only these would explore nothing.
+    public static func unexplored(_ level: CheckSpec.Level) -> Set<String> {
+        switch level {
+        case .hypervisor: ["tlb-flush"]           // a no-op in a model without a TLB
+        case .guest: ["pgd-pin", "pgd-unpin", "set-phys-to-machine"]   // see GuestState.enabledOperations
+        }
+    }
+
     public static func invariants(_ level: CheckSpec.Level) -> [Invariant] {
         level == .hypervisor ? Invariant.hypervisorLevel : Invariant.guestLevel
     }

@@ -109,10 +109,11 @@ enum FastPath {
     /// Today's Xen whitelist: NX, AVAIL, GLOBAL, D, A, USER.
     static let whitelist: UInt64 = nx | avail | global | dirty | accessed | user
 
-    /// The safety goals for a fast-path rule `skip(old, new)`.
+    /// The safety goals for a fast-path rule `skip(old, new)`. Only a present old entry
+    /// matters: a non-present one takes no reference, so any change of it is harmless.
     static func goals(_ ctx: Context, _ arch: Arch, skip: (Expr, Expr) -> Expr) -> [Goal] {
         let old = ctx.bv("old", width: 64), new = ctx.bv("new", width: 64)
-        let s = skip(old, new)
+        let s = skip(old, new) && (old & present).ne(0)
         let show: [(String, Expr)] = [("old", old), ("new", new)]
         return [
             Goal("cannot-add-rw", s ==> !((old & rw).eq(0) && (new & rw).ne(0)), show: show),

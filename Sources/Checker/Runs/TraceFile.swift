@@ -12,6 +12,8 @@ public enum TraceFile {
         let meta: [String: Any] = [
             "format": formatName, "version": formatVersion, "tool": "mmucheck \(MMUCheckInfo.version)",
             "spec": t.spec.file, "specName": t.spec.name, "model": t.spec.level.rawValue,
+            // Breadth-first search uses no randomness: there is no seed to record.
+            "seed": NSNull(),
             "config": configData ?? NSNull(),
             "operations": t.spec.operations ?? NSNull(),
             "entryFlags": t.spec.entryFlags.map { f in PTEFlags.named.filter { f.contains($0.1) }.map(\.0) },

@@ -58,6 +58,14 @@ public enum TraceReader {
         }
         var spec = CheckSpec(file: meta["spec"] as? String ?? file, name: meta["specName"] as? String ?? "trace",
                              level: level, config: config)
+        for (key, value) in [("operations", meta["operations"]), ("entryFlags", meta["entryFlags"]), ("mutations", meta["mutations"])] {
+            guard let value, !(value is NSNull) else { continue }
+            let ok = key == "entryFlags" ? value is [[String]] : value is [String]
+            if !ok {
+                throw fail("#meta.\(key)", key == "entryFlags" ? "expected a list of lists of flag names" : "expected a list of names",
+                           near: "\"\(key)\"")
+            }
+        }
         if let ops = meta["operations"] as? [String] {
             let known = ModelCatalog.operationNames(level)
             if let bad = ops.first(where: { !known.contains($0) }) {

@@ -13,5 +13,6 @@ public struct SpecError: Error, Equatable, CustomStringConvertible, Sendable {
         self.message = message
     }
 
-    public var description: String { "\(file):\(line): \(key): \(message)" }
+    /// `FILE:LINE: key: message` (`FILE: key: message` for problems with the file as a whole).
+    public var description: String { line > 0 ? "\(file):\(line): \(key): \(message)" : "\(file): \(key): \(message)" }
 }

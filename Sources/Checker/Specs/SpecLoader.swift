@@ -31,11 +31,17 @@ public enum SpecLoader {
     }
 
     public static func load(file: String) throws(SpecError) -> CheckSpec {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file, isDirectory: &isDir), isDir.boolValue {
+            throw SpecError(file: file, line: 0, key: "file", message: "is a directory (name a spec file; `check` takes directories)")
+        }
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw SpecError(file: file, line: 0, key: "file", message: "cannot read the file")
+            throw SpecError(file: file, line: 0, key: "file", message: "no such file, or not readable")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw SpecError(file: file, line: 0, key: "file", message: "not UTF-8 text")
+            let good = data.prefix { _ in true }
+            let line = 1 + (String(decoding: good, as: UTF8.self).prefix { $0 != "\u{FFFD}" }.filter { $0 == "\n" }.count)
+            throw SpecError(file: file, line: line, key: "file", message: "not UTF-8 text")
         }
         return try parse(text, file: file)
     }
@@ -100,17 +106,14 @@ public enum SpecLoader {
             if let n = f["preserve-ad"] { config.preserveAD = try r.bool(n, key: "features.preserve-ad") }
             if let n = f["save-restore"] { config.saveRestore = try r.bool(n, key: "features.save-restore") }
         }
-        do {
-            try config.validate()
-        } catch {
+        func sizeError(_ error: ConfigError) -> SpecError {
             let node = sizeNodes[error.field] ?? top["sizes"] ?? root
-            throw r.error(node, "sizes.\(error.field)", error.message)
+            let note = sizeNodes[error.field] == nil ? " (this is the default value: set sizes.\(error.field) in the file)" : ""
+            return r.error(node, "sizes.\(error.field)", error.message + note)
         }
+        do { try config.validate() } catch { throw sizeError(error) }
         if level == .guest {
-            do { try ModelCatalog.validateGuest(config) } catch {
-                let node = sizeNodes[error.field] ?? top["sizes"] ?? root
-                throw r.error(node, "sizes.\(error.field)", error.message)
-            }
+            do { try ModelCatalog.validateGuest(config) } catch { throw sizeError(error) }
         }
 
         var spec = CheckSpec(file: file, name: name, level: level, config: config)
@@ -122,8 +125,13 @@ public enum SpecLoader {
                 guard known.contains(op) else {
                     throw r.error(item, "operations", "unknown \(level.rawValue) operation '\(op)'; known: \(known.joined(separator: ", "))")
                 }
+                guard !ModelCatalog.unexplored(level).contains(op) else {
+                    throw r.error(item, "operations", "'\(op)' is an operation of the spec that the explorer never generates (see `mmucheck list`)")
+                }
+                guard !list.contains(op) else { throw r.error(item, "operations", "'\(op)' is listed twice") }
                 list.append(op)
             }
+            if list.isEmpty { throw r.error(ops, "operations", "must name at least one operation (omit the key for all)") }
             spec.operations = list
         }
         if let flags = top["entry-flags"] {
@@ -155,8 +163,10 @@ public enum SpecLoader {
                         throw r.error(item, "invariants", "unknown \(level.rawValue) invariant '\(n)'; known: "
                                       + allowed.map(\.rawValue).joined(separator: ", "))
                     }
+                    guard !list.contains(inv) else { throw r.error(item, "invariants", "'\(n)' is listed twice") }
                     list.append(inv)
                 }
+                if list.isEmpty { throw r.error(invs, "invariants", "must name at least one invariant (or: all)") }
                 spec.invariants = list
             }
         }
@@ -176,8 +186,10 @@ public enum SpecLoader {
                     throw r.error(item, "checks", "unknown check '\(c)'; known: "
                                   + CheckSpec.CheckKind.allCases.map(\.rawValue).joined(separator: ", "))
                 }
+                guard !list.contains(kind) else { throw r.error(item, "checks", "'\(c)' is listed twice") }
                 list.append(kind)
             }
+            if list.isEmpty { throw r.error(checks, "checks", "must name at least one check") }
             spec.checks = list
         }
         if let proofs = top["proofs"] {
@@ -188,8 +200,10 @@ public enum SpecLoader {
                     throw r.error(item, "proofs", "unknown proof obligation '\(p)'; known: "
                                   + Obligations.everything.map(\.name).joined(separator: ", "))
                 }
+                guard !list.contains(p) else { throw r.error(item, "proofs", "'\(p)' is listed twice") }
                 list.append(p)
             }
+            if list.isEmpty { throw r.error(proofs, "proofs", "must name at least one obligation (omit the key for all)") }
             spec.proofs = list
         }
         return spec
@@ -241,7 +255,8 @@ public enum SpecLoader {
         }
 
         func int(_ node: Node, key: String, range: ClosedRange<Int>? = nil) throws(SpecError) -> Int {
-            guard let s = node.scalar?.string else { throw error(node, key, "expected an integer") }
+            guard let scalar = node.scalar, scalar.style == .plain else { throw error(node, key, "expected an integer") }
+            let s = scalar.string
             let v: Int?
             if s.hasPrefix("0x") { v = Int(s.dropFirst(2), radix: 16) } else { v = Int(s.replacingOccurrences(of: "_", with: "")) }
             guard let v else { throw error(node, key, "expected an integer, got '\(s)'") }
