@@ -365,7 +365,7 @@ extension GuestState {
     // MARK: - enabledOperations
 
     /// Every applicable operation, in a fixed order, with arguments drawn from small faithful
-    /// sets (see docs/model-guest.md, "Branching"):
+    /// sets (see docs/model.md, "Exploration"):
     /// - user addresses: the first `slotsPerTable` slots of each table on the way down
     ///   (entries in further slots behave the same);
     /// - pte values (pfn format): none, the data page read-only (`PAGE_READONLY`) and

@@ -7,7 +7,7 @@
 /// keeps for itself (p2m, PagePinned / SavePinned, mm structs, per-CPU state, multicall
 /// buffers) lives here.
 ///
-/// The model's layout (see docs/model-guest.md): virtual addresses are bytes; user space is
+/// The model's layout (see docs/model.md, "Guest"): virtual addresses are bytes; user space is
 /// `[0, TASK_SIZE)`; the kernel's direct map of lowmem starts at `TASK_SIZE` (pfn `p` at
 /// `TASK_SIZE + p * PAGE_SIZE`, the model's `PAGE_OFFSET`); Xen's area is above `FIXADDR_TOP`.
 
