@@ -23,7 +23,7 @@ public enum ExploreReport {
         lines.append("result: \(verdict)")
         lines.append(String(format: "states: %d distinct, %d transitions, depth %d, %.2fs (%.0f states/s, %.0f transitions/s)",
                             s.distinctStates, s.transitions, s.depth, s.seconds, s.statesPerSecond, s.transitionsPerSecond))
-        let storage = options.fullStates ? "full states" : "64-bit fingerprints"
+        let storage = options.fullStates ? "full states (inline size only: their heap arrays are not counted)" : "64-bit fingerprints"
         lines.append(String(format: "storage: %@, %.1f bytes/state in memory (+%d bytes of trace links on disk); symmetry %@",
                             storage, s.bytesPerState, s.traceBytesOnDisk,
                             o.spec.level == .guest ? "n/a (guest level)" : options.symmetry ? "on" : "off"))
