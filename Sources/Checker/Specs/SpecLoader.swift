@@ -119,20 +119,13 @@ public enum SpecLoader {
         var spec = CheckSpec(file: file, name: name, level: level, config: config)
         if let ops = top["operations"] {
             let known = ModelCatalog.operationNames(level)
-            var list: [String] = []
-            for item in try r.sequence(ops, key: "operations") {
-                let op = try r.string(item, key: "operations")
-                guard known.contains(op) else {
-                    throw r.error(item, "operations", "unknown \(level.rawValue) operation '\(op)'; known: \(known.joined(separator: ", "))")
+            spec.operations = try r.names(ops, key: "operations", empty: "must name at least one operation (omit the key for all)") { op in
+                if !known.contains(op) { return "unknown \(level.rawValue) operation '\(op)'; known: \(known.joined(separator: ", "))" }
+                if ModelCatalog.unexplored(level).contains(op) {
+                    return "'\(op)' is an operation of the spec that the explorer never generates (see `mmucheck list`)"
                 }
-                guard !ModelCatalog.unexplored(level).contains(op) else {
-                    throw r.error(item, "operations", "'\(op)' is an operation of the spec that the explorer never generates (see `mmucheck list`)")
-                }
-                guard !list.contains(op) else { throw r.error(item, "operations", "'\(op)' is listed twice") }
-                list.append(op)
+                return nil
             }
-            if list.isEmpty { throw r.error(ops, "operations", "must name at least one operation (omit the key for all)") }
-            spec.operations = list
         }
         if let flags = top["entry-flags"] {
             var choices: [PTEFlags] = []
@@ -156,18 +149,12 @@ public enum SpecLoader {
             if let s = invs.scalar?.string, s == "all" {
                 spec.invariants = nil
             } else {
-                var list: [Invariant] = []
-                for item in try r.sequence(invs, key: "invariants") {
-                    let n = try r.string(item, key: "invariants")
+                spec.invariants = try r.names(invs, key: "invariants", empty: "must name at least one invariant (or: all)") { n in
                     guard let inv = Invariant(rawValue: n), allowed.contains(inv) else {
-                        throw r.error(item, "invariants", "unknown \(level.rawValue) invariant '\(n)'; known: "
-                                      + allowed.map(\.rawValue).joined(separator: ", "))
+                        return "unknown \(level.rawValue) invariant '\(n)'; known: " + allowed.map(\.rawValue).joined(separator: ", ")
                     }
-                    guard !list.contains(inv) else { throw r.error(item, "invariants", "'\(n)' is listed twice") }
-                    list.append(inv)
-                }
-                if list.isEmpty { throw r.error(invs, "invariants", "must name at least one invariant (or: all)") }
-                spec.invariants = list
+                    return nil
+                }.compactMap(Invariant.init(rawValue:))
             }
         }
         if let bounds = top["bounds"] {
@@ -179,32 +166,16 @@ public enum SpecLoader {
         }
         if let n = top["symmetry"] { spec.symmetry = try r.bool(n, key: "symmetry") }
         if let checks = top["checks"] {
-            var list: [CheckSpec.CheckKind] = []
-            for item in try r.sequence(checks, key: "checks") {
-                let c = try r.string(item, key: "checks")
-                guard let kind = CheckSpec.CheckKind(rawValue: c) else {
-                    throw r.error(item, "checks", "unknown check '\(c)'; known: "
-                                  + CheckSpec.CheckKind.allCases.map(\.rawValue).joined(separator: ", "))
-                }
-                guard !list.contains(kind) else { throw r.error(item, "checks", "'\(c)' is listed twice") }
-                list.append(kind)
-            }
-            if list.isEmpty { throw r.error(checks, "checks", "must name at least one check") }
-            spec.checks = list
+            spec.checks = try r.names(checks, key: "checks", empty: "must name at least one check") { c in
+                CheckSpec.CheckKind(rawValue: c) == nil
+                    ? "unknown check '\(c)'; known: " + CheckSpec.CheckKind.allCases.map(\.rawValue).joined(separator: ", ") : nil
+            }.compactMap(CheckSpec.CheckKind.init(rawValue:))
         }
         if let proofs = top["proofs"] {
-            var list: [String] = []
-            for item in try r.sequence(proofs, key: "proofs") {
-                let p = try r.string(item, key: "proofs")
-                guard Obligations.named(p) != nil else {
-                    throw r.error(item, "proofs", "unknown proof obligation '\(p)'; known: "
-                                  + Obligations.everything.map(\.name).joined(separator: ", "))
-                }
-                guard !list.contains(p) else { throw r.error(item, "proofs", "'\(p)' is listed twice") }
-                list.append(p)
+            spec.proofs = try r.names(proofs, key: "proofs", empty: "must name at least one obligation (omit the key for all)") { p in
+                Obligations.named(p) == nil
+                    ? "unknown proof obligation '\(p)'; known: " + Obligations.everything.map(\.name).joined(separator: ", ") : nil
             }
-            if list.isEmpty { throw r.error(proofs, "proofs", "must name at least one obligation (omit the key for all)") }
-            spec.proofs = list
         }
         return spec
     }
@@ -247,6 +218,19 @@ public enum SpecLoader {
         func sequence(_ node: Node, key: String) throws(SpecError) -> [Node] {
             guard let s = node.sequence else { throw error(node, key, "expected a list") }
             return Array(s)
+        }
+
+        /// A non-empty list of distinct names, each accepted by `problem` (nil = fine).
+        func names(_ node: Node, key: String, empty: String, _ problem: (String) -> String?) throws(SpecError) -> [String] {
+            var list: [String] = []
+            for item in try sequence(node, key: key) {
+                let name = try string(item, key: key)
+                if let why = problem(name) { throw error(item, key, why) }
+                guard !list.contains(name) else { throw error(item, key, "'\(name)' is listed twice") }
+                list.append(name)
+            }
+            if list.isEmpty { throw error(node, key, empty) }
+            return list
         }
 
         func string(_ node: Node, key: String) throws(SpecError) -> String {
