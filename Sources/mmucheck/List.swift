@@ -29,7 +29,9 @@ struct List: ParsableCommand {
         for level in levels {
             print("\(level.rawValue) operations:")
             for op in ModelCatalog.operationNames(level) {
-                print("  \(op)" + ((enabled.map { $0.contains(op) } ?? true) ? "" : "  (disabled in this spec)"))
+                let note = ModelCatalog.unexplored(level).contains(op) ? "  (tests and traces only: the explorer never generates it)"
+                    : (enabled.map { $0.contains(op) } ?? true) ? "" : "  (disabled in this spec)"
+                print("  \(op)" + note)
             }
             print("\(level.rawValue) invariants:")
             for inv in invariants ?? ModelCatalog.invariants(level) { print("  \(inv.rawValue)") }
