@@ -38,6 +38,11 @@ struct Check: ParsableCommand {
                 if !quiet { printErr("  \(row.check): \(row.verdict) — \(row.detail)") }
             }
         }
+        for row in rows where !row.report.isEmpty {
+            print("\(row.spec): \(row.check)")
+            for line in row.report { print(line) }
+            print("")
+        }
         print(CheckRun.table(rows))
         let code = CheckRun.exitCode(rows)
         print("result: " + (code == 0 ? "all checks hold" : code == 1 ? "FAILED" : "incomplete"))

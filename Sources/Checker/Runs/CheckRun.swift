@@ -10,6 +10,8 @@ public struct CheckRow: Sendable {
     public let detail: String
     public let seconds: Double
     public let exitCode: Int32
+    /// The full report of the check (for `prove`: one line per obligation).
+    public var report: [String] = []
 }
 
 /// Runs every check each spec asks for.
@@ -40,7 +42,8 @@ public enum CheckRun {
                     : "not holding: " + failed.joined(separator: ", ")
                 row = CheckRow(spec: spec.name, file: spec.file, check: "prove",
                                verdict: code == 0 ? "holds" : code == 1 ? "failed" : "incomplete", detail: detail,
-                               seconds: Date().timeIntervalSince(start), exitCode: code)
+                               seconds: Date().timeIntervalSince(start), exitCode: code,
+                               report: results.map(ProofReport.line))
             }
             onRow(row)
             rows.append(row)
