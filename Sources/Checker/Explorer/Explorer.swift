@@ -160,16 +160,18 @@ public struct Explorer<M: Model>: Sendable {
         var deepest = 0
 
         var depth = 0
+        // Bounds and Ctrl-C are polled after every chunk of states: 32, halved (down to 1)
+        // whenever a chunk takes more than a quarter of a second (huge action lists).
+        var chunk = 32
         while !stop && !frontier.isEmpty {
             if let maxDepth = options.maxDepth, depth >= maxDepth {
                 incomplete = .depthLimit
                 break
             }
             var next: [(index: UInt32, state: M.State)] = []
-            // Bounds and Ctrl-C are polled after every chunk: keep it small.
-            let chunk = 32
             var position = 0
             levelLoop: while position < frontier.count {
+                let chunkStart = elapsed()
                 let end = min(frontier.count, position + chunk * options.threads)
                 let batch = frontier[position..<end]
                 let expansions = expandBatch(Array(batch.map(\.state)))
@@ -188,6 +190,7 @@ public struct Explorer<M: Model>: Sendable {
                 }
                 position = end
                 let now = elapsed()
+                if now - chunkStart > 0.25 { chunk = max(1, chunk / 2) }
                 stats.distinctStates = links.count
                 stats.depth = deepest
                 stats.queue = frontier.count - position + next.count
