@@ -55,7 +55,7 @@ public enum Hypercall: Hashable, Sendable, Codable {
 
 /// Xen's error codes, as negative errno values in the real interface.
 public enum XenError: Int, Error, Hashable, Sendable, Codable, CustomStringConvertible {
-    case eperm = 1      // EPERM: not the domain's frame
+    case eperm = 1      // EPERM: an L1 entry to a frame that is not RAM (no I/O-memory permission)
     case enoent = 2     // ENOENT
     case efault = 14    // EFAULT: no mapping / a fault the guest did not handle
     case ebusy = 16     // EBUSY: writable mapping of a page-table frame (today's Xen)

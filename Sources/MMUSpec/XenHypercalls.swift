@@ -45,7 +45,7 @@ extension XenState {
         case .machphys(let mfn, let pfn):
             // MMU_MACHPHYS_UPDATE: the frame must be the guest's; the pfn within the guest.
             guard isFrame(mfn) else { throw .einval }
-            guard frames[mfn].owner == .guest else { throw .eperm }
+            guard frames[mfn].owner == .guest else { throw .einval }   // get_page_from_mfn fails
             guard pfn >= 0, pfn < config.pfns else { throw .einval }
             m2p[mfn] = pfn
         }
@@ -57,7 +57,7 @@ extension XenState {
     /// leaves it typed writable, count 0).
     mutating func writeEntry(_ ptr: EntryRef, _ val: PTE, preserveAD: Bool) throws(XenError) {
         guard isFrame(ptr.mfn) else { throw .einval }
-        guard frames[ptr.mfn].owner == .guest else { throw .eperm }
+        guard frames[ptr.mfn].owner == .guest else { throw .einval }   // do_mmu_update: not the domain's page
         guard let old = entry(ptr.mfn, ptr.slot) else { throw .einval }
         let frame = frames[ptr.mfn]
         if frame.isLivePageTable, let level = frame.type.level {
@@ -94,21 +94,21 @@ extension XenState {
             // MMUEXT_PIN_Ln_TABLE: get_page_and_type(Ln) then set PGT_pinned.
             guard (1...max(1, config.levels)).contains(level) else { throw .einval }
             guard isFrame(mfn) else { throw .einval }
-            guard frames[mfn].owner == .guest else { throw .eperm }
+            guard frames[mfn].owner == .guest else { throw .einval }   // get_page_and_type_from_mfn
             guard !frames[mfn].pinned else { throw .einval }
             try getPageType(mfn, .pageTable(level))
             frames[mfn].pinned = true
         case .unpin(let mfn):
             // MMUEXT_UNPIN_TABLE: drop the pin's references (devalidation follows).
             guard isFrame(mfn) else { throw .einval }
-            guard frames[mfn].owner == .guest else { throw .eperm }
+            guard frames[mfn].owner == .guest else { throw .einval }   // get_page_and_type_from_mfn
             guard frames[mfn].pinned else { throw .einval }
             frames[mfn].pinned = false
         case .newBaseptr(let mfn):
             // MMUEXT_NEW_BASEPTR: the new root must get the root type; the old root's
             // reference goes with the old cr3 value.
             guard isFrame(mfn) else { throw .einval }
-            guard frames[mfn].owner == .guest else { throw .eperm }
+            guard frames[mfn].owner == .guest else { throw .einval }   // get_page_and_type_from_mfn
             try getPageType(mfn, rootType)
             guard cr3.indices.contains(vcpu) else { throw .einval }
             cr3[vcpu] = mfn

@@ -29,7 +29,7 @@ extension XenState {
     /// scratch copy half-changed; the caller discards it.
     mutating func getPageType(_ f: Int, _ t: PageType) throws(XenError) {
         guard isFrame(f) else { throw .einval }
-        guard frames[f].owner == .guest else { throw .eperm }
+        guard frames[f].owner == .guest else { throw .einval }   // get_page_and_type_from_mfn: -EINVAL
         if frames[f].validated {
             if frames[f].type == t { return }
             throw .einval
@@ -56,8 +56,11 @@ extension XenState {
     mutating func validateEntry(_ e: PTE, inTable table: Int, level: Int) throws(XenError) {
         guard e.isPresent else { return }
         guard e.flags.isDisjoint(with: .disallowed) else { throw .einval }
-        guard isFrame(e.frame) else { throw .eperm }
-        guard frames[e.frame].owner == .guest else { throw .eperm }
+        // Xen's answers: an L1 entry to a frame that is no RAM needs I/O-memory permission
+        // (-EPERM, none in the model); to another domain's frame, get_page_from_l1e's
+        // could_not_pin (-EBUSY); an upper-level entry, get_page_and_type_from_mfn (-EINVAL).
+        guard isFrame(e.frame) else { throw level <= 1 ? .eperm : .einval }
+        guard frames[e.frame].owner == .guest else { throw level <= 1 ? .ebusy : .einval }
         if level <= 1 {
             guard e.isWritable else { return }
             do {

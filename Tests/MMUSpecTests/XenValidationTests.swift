@@ -68,16 +68,16 @@ struct XenValidationTests {
         expectAllHold(s)
     }
 
-    @Test("frames Xen owns cannot be mapped or updated by the guest (-EPERM)")
+    @Test("frames Xen owns cannot be mapped (L1: -EBUSY, could_not_pin) or updated, pinned, or given an m2p entry (-EINVAL)")
     func xenOwnedFrames() {
         var s = built()
         run(&s, [upd(1, 0, .none)])           // frame 2 free again
         s.frames[2].owner = .xen
         let before = s
-        #expect(s.hypercall(upd(1, 1, pte(2, P)), vcpu: 0) == failed(.eperm))
-        #expect(s.hypercall(upd(2, 0, pte(1, P)), vcpu: 0) == failed(.eperm))
-        #expect(s.hypercall(ext(.pin(level: 1, mfn: 2)), vcpu: 0) == failed(.eperm))
-        #expect(s.hypercall(.mmuUpdate([.machphys(mfn: 2, pfn: 0)]), vcpu: 0) == failed(.eperm))
+        #expect(s.hypercall(upd(1, 1, pte(2, P)), vcpu: 0) == failed(.ebusy))
+        #expect(s.hypercall(upd(2, 0, pte(1, P)), vcpu: 0) == failed(.einval))
+        #expect(s.hypercall(ext(.pin(level: 1, mfn: 2)), vcpu: 0) == failed(.einval))
+        #expect(s.hypercall(.mmuUpdate([.machphys(mfn: 2, pfn: 0)]), vcpu: 0) == failed(.einval))
         #expect(s == before)
     }
 
