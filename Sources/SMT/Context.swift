@@ -35,7 +35,7 @@ public final class Context {
     func wrap(_ ast: OpaquePointer?) -> Expr {
         guard let ast else {
             let code = Z3_get_error_code(raw)
-            preconditionFailure("Z3 returned no AST: \(String(cString: Z3_get_error_msg(raw, code)))")
+            fatalError("Z3 returned no AST: \(String(cString: Z3_get_error_msg(raw, code)))")
         }
         return Expr(context: self, raw: ast)
     }
@@ -43,7 +43,7 @@ public final class Context {
     // MARK: Sorts and constants
 
     public func bvSort(_ width: Int) -> Sort {
-        precondition(width > 0 && width <= 512, "bit-vector width must be 1...512, got \(width)")
+        smtRequire(width > 0 && width <= 512, "bit-vector width must be 1...512, got \(width)")
         return Sort(context: self, raw: Z3_mk_bv_sort(raw, UInt32(width))!)
     }
 
@@ -108,7 +108,7 @@ public final class Context {
 
     /// `if c then a else b`.
     public func ite(_ c: Expr, _ a: Expr, _ b: Expr) -> Expr {
-        precondition(c.isBool, "ite condition must be Bool, got \(c.sortDescription)")
+        smtRequire(c.isBool, "ite condition must be Bool, got \(c.sortDescription)")
         Expr.requireSameSort(a, b, "ite")
         return wrap(Z3_mk_ite(raw, c.raw, a.raw, b.raw))
     }

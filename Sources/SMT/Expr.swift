@@ -29,20 +29,20 @@ public final class Expr {
     public var smtlib: String { String(cString: Z3_ast_to_string(ctx, raw)) }
 
     static func requireSameSort(_ a: Expr, _ b: Expr, _ op: String) {
-        precondition(a.context === b.context, "\(op): terms from different Z3 contexts")
+        smtRequire(a.context === b.context, "\(op): terms from different Z3 contexts")
         if a.isBitVector && b.isBitVector {
-            precondition(a.width == b.width, "\(op): bit-vector widths differ: \(a.width) vs \(b.width)")
+            smtRequire(a.width == b.width, "\(op): bit-vector widths differ: \(a.width) vs \(b.width)")
         } else {
-            precondition(a.isBool == b.isBool, "\(op): sorts differ: \(a.sortDescription) vs \(b.sortDescription)")
+            smtRequire(a.isBool == b.isBool, "\(op): sorts differ: \(a.sortDescription) vs \(b.sortDescription)")
         }
     }
     func bvOp(_ b: Expr, _ op: String, _ f: (OpaquePointer?, OpaquePointer?, OpaquePointer?) -> OpaquePointer?) -> Expr {
-        precondition(isBitVector, "\(op): left operand is \(sortDescription), not a bit-vector")
+        smtRequire(isBitVector, "\(op): left operand is \(sortDescription), not a bit-vector")
         Expr.requireSameSort(self, b, op)
         return context.wrap(f(ctx, raw, b.raw))
     }
     func boolOp(_ b: Expr, _ op: String, _ f: (OpaquePointer?, OpaquePointer?, OpaquePointer?) -> OpaquePointer?) -> Expr {
-        precondition(isBool && b.isBool, "\(op): operands must be Bool, got \(sortDescription) and \(b.sortDescription)")
+        smtRequire(isBool && b.isBool, "\(op): operands must be Bool, got \(sortDescription) and \(b.sortDescription)")
         return context.wrap(f(ctx, raw, b.raw))
     }
     /// A literal of this term's width.
@@ -69,13 +69,13 @@ public final class Expr {
     public func urem(_ v: UInt64) -> Expr { urem(lit(v)) }
     /// Bits `high...low` (inclusive).
     public func extract(_ high: Int, _ low: Int) -> Expr {
-        precondition(isBitVector && high >= low && low >= 0 && high < width,
+        smtRequire(isBitVector && high >= low && low >= 0 && high < width,
                      "extract \(high)...\(low) out of range for width \(width)")
         return context.wrap(Z3_mk_extract(ctx, UInt32(high), UInt32(low), raw))
     }
     /// Zero-extends to `newWidth` bits.
     public func zeroExtend(to newWidth: Int) -> Expr {
-        precondition(isBitVector && newWidth >= width, "zeroExtend from \(width) to \(newWidth)")
+        smtRequire(isBitVector && newWidth >= width, "zeroExtend from \(width) to \(newWidth)")
         if newWidth == width { return self }
         return context.wrap(Z3_mk_zero_ext(ctx, UInt32(newWidth - width), raw))
     }
@@ -97,7 +97,7 @@ public final class Expr {
     public static func << (a: Expr, b: UInt64) -> Expr { a << a.lit(b) }
     public static func >> (a: Expr, b: UInt64) -> Expr { a >> a.lit(b) }
     public static prefix func ~ (a: Expr) -> Expr {
-        precondition(a.isBitVector, "bvnot: operand is \(a.sortDescription)")
+        smtRequire(a.isBitVector, "bvnot: operand is \(a.sortDescription)")
         return a.context.wrap(Z3_mk_bvnot(a.ctx, a.raw))
     }
 
@@ -105,7 +105,7 @@ public final class Expr {
     public static func && (a: Expr, b: Expr) -> Expr { a.context.and([a, b]) }
     public static func || (a: Expr, b: Expr) -> Expr { a.context.or([a, b]) }
     public static prefix func ! (a: Expr) -> Expr {
-        precondition(a.isBool, "not: operand is \(a.sortDescription)")
+        smtRequire(a.isBool, "not: operand is \(a.sortDescription)")
         return a.context.wrap(Z3_mk_not(a.ctx, a.raw))
     }
     /// Implication.

@@ -21,7 +21,7 @@ public final class Function {
 
     /// `f(x)`.
     public func callAsFunction(_ x: Expr) -> Expr {
-        precondition(x.width == domainWidth, "function argument width \(x.width) vs domain width \(domainWidth)")
+        smtRequire(x.width == domainWidth, "function argument width \(x.width) vs domain width \(domainWidth)")
         let args: [OpaquePointer?] = [x.raw]
         return context.wrap(Z3_mk_app(context.raw, raw, 1, args))
     }

@@ -9,3 +9,11 @@ public enum SMTError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// A programming error in building terms (mismatched widths or sorts): stops with
+/// the message. Unlike `precondition`, `fatalError` prints the message in release
+/// builds too, which is where `make run` runs.
+@inline(__always)
+func smtRequire(_ condition: Bool, _ message: @autoclosure () -> String, file: StaticString = #file, line: UInt = #line) {
+    if !condition { fatalError(message(), file: file, line: line) }
+}

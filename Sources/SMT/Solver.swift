@@ -51,7 +51,7 @@ public final class Solver {
     deinit { Z3_solver_dec_ref(context.raw, raw) }
 
     public func assert(_ e: Expr) {
-        precondition(e.isBool, "assert: term is \(e.sortDescription), not Bool")
+        smtRequire(e.isBool, "assert: term is \(e.sortDescription), not Bool")
         Z3_solver_assert(context.raw, raw, e.raw)
     }
 

@@ -112,3 +112,16 @@ import Testing
         }
     }
 }
+
+/// A programming error (mixing widths) stops the process with a message naming
+/// both widths — never a bare exit, and never a silent wrong answer.
+@Suite struct SMTProgrammingErrorTests {
+    @Test func mismatchedWidthsStopWithBothWidths() async throws {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let ctx = Context()
+            _ = ctx.bv("a", width: 8) + ctx.bv("b", width: 16)
+        }
+        let stderr = String(decoding: try #require(result).standardErrorContent, as: UTF8.self)
+        #expect(stderr.contains("widths differ: 8 vs 16"), "\(stderr)")
+    }
+}
