@@ -110,11 +110,16 @@ public final class SMTModel {
     }
     deinit { Z3_model_dec_ref(context.raw, raw) }
 
-    /// The value of a bit-vector term of up to 64 bits (model completion on).
-    public func value(_ e: Expr) -> UInt64? {
+    /// `e` evaluated in the model, with model completion on.
+    private func evaluate(_ e: Expr) -> Expr? {
         var out: OpaquePointer? = nil
         guard Z3_model_eval(context.raw, raw, e.raw, true, &out), let out else { return nil }
-        let v = context.wrap(out)
+        return context.wrap(out)
+    }
+
+    /// The value of a bit-vector term of up to 64 bits.
+    public func value(_ e: Expr) -> UInt64? {
+        guard let v = evaluate(e) else { return nil }
         var n: UInt64 = 0
         guard Z3_get_numeral_uint64(context.raw, v.raw, &n) else { return nil }
         return n
@@ -122,9 +127,7 @@ public final class SMTModel {
 
     /// The truth value of a Boolean term.
     public func truth(_ e: Expr) -> Bool? {
-        var out: OpaquePointer? = nil
-        guard Z3_model_eval(context.raw, raw, e.raw, true, &out), let out else { return nil }
-        let v = context.wrap(out)
+        guard let v = evaluate(e) else { return nil }
         switch Z3_get_bool_value(context.raw, v.raw) {
         case Z3_L_TRUE: return true
         case Z3_L_FALSE: return false

@@ -55,8 +55,7 @@ struct Prove: ParsableCommand {
             results.append(r)
             if format == .text { print(ProofReport.line(r)) }
         }
-        let total = clock.now - start
-        let secs = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+        let secs = (clock.now - start).inSeconds
         if format == .text {
             print(ProofReport.summary(results, seconds: secs))
         } else {

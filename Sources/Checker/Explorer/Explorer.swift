@@ -76,8 +76,7 @@ public struct Explorer<M: Model>: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         func elapsed() -> Double {
-            let d = clock.now - start
-            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            (clock.now - start).inSeconds
         }
         var table = FingerprintTable()
         var full: [M.State: UInt32] = [:]

@@ -75,7 +75,7 @@ public struct HypervisorModel: Model {
                 if best == nil || k.lexicographicallyPrecedes(bestKey) { best = t; bestKey = k }
                 return
             }
-            for arrangement in Symmetry.permutations(classes: Array(repeating: 0, count: groups[g].count)) {
+            for arrangement in Symmetry.permutations(of: groups[g].count) {
                 for (i, f) in groups[g].enumerated() { perm[f] = base + arrangement[i] }
                 place(g + 1, base + groups[g].count)
             }
@@ -90,15 +90,14 @@ public enum Symmetry {
     /// The most renamings `canonical` tries for one state.
     public static let maxArrangements = 720
 
-    /// Every permutation of `0..<classes.count` that maps each index to one of the same class.
-    public static func permutations(classes: [Int]) -> [[Int]] {
-        let n = classes.count
+    /// Every permutation of `0..<n`, in lexicographic order.
+    public static func permutations(of n: Int) -> [[Int]] {
         var out: [[Int]] = []
         var perm = Array(repeating: -1, count: n)
         var used = Array(repeating: false, count: n)
         func place(_ i: Int) {
             if i == n { out.append(perm); return }
-            for j in 0..<n where !used[j] && classes[j] == classes[i] {
+            for j in 0..<n where !used[j] {
                 used[j] = true; perm[i] = j
                 place(i + 1)
                 used[j] = false

@@ -85,10 +85,10 @@ public struct Prover: Sendable {
                     return CounterexampleValue(term: name, value: v)
                 })
             }
-            results.append(GoalResult(name: goal.name, status: status, seconds: seconds(clock.now - t0)))
+            results.append(GoalResult(name: goal.name, status: status, seconds: (clock.now - t0).inSeconds))
         }
         return ObligationResult(name: obligation.name, summary: obligation.summary, expectation: obligation.expectation,
-                                goals: results, seconds: seconds(clock.now - start))
+                                goals: results, seconds: (clock.now - start).inSeconds)
     }
 
     /// The script asserts the negated goal: `unsat` means the goal is proved.
@@ -101,7 +101,4 @@ public struct Prover: Sendable {
             .write(to: url, atomically: true, encoding: .utf8)
     }
 
-    func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
 }
