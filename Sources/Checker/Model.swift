@@ -17,10 +17,17 @@ public protocol Model: Sendable {
     /// The representative of `state`'s symmetry class (identity when the model
     /// has no symmetry). Must map every member of a class to the same state.
     func canonical(_ state: State) -> State
+    /// The 64-bit key the visited set stores for `state` (of its canonical form when
+    /// `symmetric`). Equal states must give equal keys. The default hashes with Swift's
+    /// `Hasher`; a model with a packed state supplies a cheaper one.
+    func fingerprint(_ state: State, symmetric: Bool) -> UInt64
 }
 
 extension Model {
     public func canonical(_ state: State) -> State { state }
+    public func fingerprint(_ state: State, symmetric: Bool) -> UInt64 {
+        UInt64(bitPattern: Int64(symmetric ? canonical(state).hashValue : state.hashValue))
+    }
 }
 
 /// One named predicate over states. The check returns nil when it holds, else

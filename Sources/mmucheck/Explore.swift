@@ -41,6 +41,9 @@ struct Explore: ParsableCommand {
     @Option(name: .customLong("trace-out"), help: "Write the (first) counterexample as a JSON trace to this file.")
     var traceOut: String?
 
+    @Option(help: "Hypervisor engine: auto (fast when the configuration fits), fast, or spec (overrides the spec's engine).")
+    var engine: EngineChoice?
+
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
@@ -75,7 +78,11 @@ struct Explore: ParsableCommand {
             throw ExitCode(2)
         }
         installInterruptHandler()
-        let outcome = ExploreRun.run(loaded, options: options, progress: quiet ? nil : { printErr(ExploreReport.progress($0)) })
+        if engine?.value == .fast, let why = Engines.fastUnsupported(loaded) {
+            printErr("mmucheck explore: --engine fast: \(why)")
+            throw ExitCode(2)
+        }
+        let outcome = ExploreRun.run(loaded, options: options, engine: engine?.value, progress: quiet ? nil : { printErr(ExploreReport.progress($0)) })
         if let traceOut, let first = outcome.violations.first {
             do { try TraceFile.write(first, to: traceOut) } catch {
                 printErr("mmucheck explore: cannot write \(traceOut): \(error)")

@@ -13,7 +13,7 @@ struct MMUCheck: ParsableCommand {
         (spec file, trace file, flag), 3 incomplete (a bound, limit or solver timeout cut the answer short).
         """,
         version: MMUCheckVersion.string,
-        subcommands: [Check.self, Explore.self, Replay.self, Prove.self, List.self, Bench.self],
+        subcommands: [Check.self, Explore.self, Replay.self, Prove.self, Diff.self, List.self, Bench.self],
         defaultSubcommand: nil
     )
 
@@ -52,6 +52,12 @@ func makeHashingDeterministic() {
 /// Output format shared by the subcommands.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
+}
+
+/// `--engine`: which hypervisor implementation runs.
+enum EngineChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, fast, spec
+    var value: CheckSpec.Engine { CheckSpec.Engine(rawValue: rawValue)! }
 }
 
 func printErr(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }

@@ -50,7 +50,7 @@ public struct Explorer<M: Model>: Sendable {
 
 
     private func fingerprint(_ s: M.State) -> UInt64 {
-        UInt64(bitPattern: Int64(options.symmetry ? model.canonical(s).hashValue : s.hashValue))
+        model.fingerprint(s, symmetric: options.symmetry)
     }
 
     /// Successors of one state, computed off the merge path.

@@ -10,7 +10,7 @@ public struct HypervisorModel: Model {
 
     public let spec: CheckSpec
     public let mutations: Set<XenMutation>
-    let actionList: [XenAction]
+    public let actionList: [XenAction]
 
     /// `mutations` removes hypervisor rules for tests that show the checker finds
     /// the breakage; spec files cannot reach it.

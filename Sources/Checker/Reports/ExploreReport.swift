@@ -10,7 +10,8 @@ public enum ExploreReport {
     public static func text(_ o: ExploreOutcome, options: ExplorerOptions) -> String {
         let s = o.stats
         var lines: [String] = []
-        lines.append("spec: \(o.spec.name) (\(o.spec.file)), model: \(o.spec.level.rawValue)")
+        lines.append("spec: \(o.spec.name) (\(o.spec.file)), model: \(o.spec.level.rawValue), engine: \(o.engine)"
+                     + (o.engineNote.map { " (\($0))" } ?? ""))
         lines.append("invariants: " + o.spec.checkedInvariants.map(\.rawValue).joined(separator: ", "))
         for v in o.violations {
             lines.append("")
@@ -36,7 +37,7 @@ public enum ExploreReport {
     public static func json(_ o: ExploreOutcome) -> [String: Any] {
         let s = o.stats
         return [
-            "spec": o.spec.file, "name": o.spec.name, "model": o.spec.level.rawValue,
+            "spec": o.spec.file, "name": o.spec.name, "model": o.spec.level.rawValue, "engine": o.engine,
             "complete": o.complete, "verdict": o.verdict,
             "incompleteReason": o.incomplete?.rawValue ?? NSNull(),
             "distinctStates": s.distinctStates, "transitions": s.transitions, "depth": s.depth,

@@ -6,6 +6,8 @@ public enum BenchRun {
         public let spec: CheckSpec
         public let runs: [ExplorerStats]
         public let complete: Bool
+        /// The engine that ran ("fast" or "spec").
+        public let engine: String
         public var median: ExplorerStats {
             let sorted = runs.sorted { $0.seconds < $1.seconds }
             return sorted[sorted.count / 2]
@@ -13,19 +15,21 @@ public enum BenchRun {
     }
 
     public static func run(_ spec: CheckSpec, repeats: Int, symmetry: Bool?, fullStates: Bool,
-                           onRun: (Int, ExplorerStats) -> Void) -> Result {
+                           engine: CheckSpec.Engine? = nil, onRun: (Int, ExplorerStats) -> Void) -> Result {
         var options = spec.explorerOptions
         options.threads = 1
         if let symmetry { options.symmetry = symmetry }
         options.fullStates = fullStates
         var runs: [ExplorerStats] = []
         var complete = true
+        var ran = "spec"
         for i in 0..<max(1, repeats) {
-            let o = ExploreRun.run(spec, options: options)
+            let o = ExploreRun.run(spec, options: options, engine: engine)
+            ran = o.engine
             complete = complete && o.complete
             runs.append(o.stats)
             onRun(i + 1, o.stats)
         }
-        return Result(spec: spec, runs: runs, complete: complete)
+        return Result(spec: spec, runs: runs, complete: complete, engine: ran)
     }
 }

@@ -24,11 +24,20 @@ public enum CheckRun {
             switch kind {
             case .explore:
                 let o = ExploreRun.run(spec, options: spec.explorerOptions, progress: progress)
-                var detail = "\(o.stats.distinctStates) states, \(o.stats.transitions) transitions, depth \(o.stats.depth)"
+                var detail = "\(o.engine) engine, \(o.stats.distinctStates) states, \(o.stats.transitions) transitions, depth \(o.stats.depth)"
                 if let v = o.violations.first { detail = "\(v.invariant) broken after \(v.actions.count) steps; " + detail }
                 if let why = o.incomplete { detail += " (\(why.rawValue))" }
                 row = CheckRow(spec: spec.name, file: spec.file, check: "explore", verdict: o.verdict, detail: detail,
                                seconds: o.stats.seconds, exitCode: o.exitCode)
+            case .diff:
+                do {
+                    let d = try DiffRun.run(spec)
+                    row = CheckRow(spec: spec.name, file: spec.file, check: "diff", verdict: d.verdict, detail: d.detail,
+                                   seconds: d.seconds, exitCode: d.exitCode, report: DiffReport.lines(d))
+                } catch {
+                    row = CheckRow(spec: spec.name, file: spec.file, check: "diff", verdict: "failed",
+                                   detail: "the fast engine cannot run this configuration: \(error.reason)", seconds: 0, exitCode: 2)
+                }
             case .prove:
                 let names = spec.proofs
                 let selected = names.map { $0.compactMap(Obligations.named) } ?? Obligations.everything

@@ -1,4 +1,5 @@
 import Foundation
+import MMUFast
 import MMUSpec
 
 /// The outcome of exploring one spec, independent of the model level: what the
@@ -8,6 +9,9 @@ public struct ExploreOutcome: Sendable {
     public let stats: ExplorerStats
     public let incomplete: IncompleteReason?
     public let violations: [TraceRecord]
+    /// The engine that ran ("fast" or "spec"), and why `auto` chose the spec, if it did.
+    public var engine = "spec"
+    public var engineNote: String? = nil
     public var complete: Bool { incomplete == nil }
 
     /// 0 holds, 1 violation, 3 incomplete.
@@ -19,18 +23,32 @@ public struct ExploreOutcome: Sendable {
 
 /// Runs the explorer on the model a spec describes.
 public enum ExploreRun {
-    public static func run(_ spec: CheckSpec, options: ExplorerOptions, hypervisorMutations: Set<XenMutation> = [],
+    /// `engine` overrides the spec's choice (the command line's `--engine`).
+    public static func run(_ spec: CheckSpec, options: ExplorerOptions, engine requested: CheckSpec.Engine? = nil,
+                           hypervisorMutations: Set<XenMutation> = [],
                            guestMutations: Set<GuestMutation> = [],
+                           fastDefects: Set<FastDefect> = [],
                            progress: ((ExplorerStats) -> Void)? = nil) -> ExploreOutcome {
         switch spec.level {
         case .hypervisor:
+            let (engine, fallback) = Engines.resolve(spec, requested: requested)
+            if engine == .fast, let model = try? FastHypervisorModel(spec: spec, mutations: hypervisorMutations, defects: fastDefects) {
+                let r = Explorer(model: model, options: options).run(progress: progress)
+                let traces = r.violations.map { v in
+                    TraceRecord(spec: spec, model: model, mutations: hypervisorMutations.map(\.rawValue).sorted(),
+                                violation: v, describe: { model.xenAction($0).description },
+                                encode: { encodeState(model.specState($0)) })
+                }
+                return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces, engine: "fast")
+            }
             let model = HypervisorModel(spec: spec, mutations: hypervisorMutations)
             let r = Explorer(model: model, options: options).run(progress: progress)
             let traces = r.violations.map {
                 TraceRecord(spec: spec, model: model, mutations: hypervisorMutations.map(\.rawValue).sorted(),
                             violation: $0, describe: { $0.description }, encode: encodeState)
             }
-            return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces)
+            return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces,
+                                  engine: "spec", engineNote: fallback ?? (engine == .fast ? "the fast engine cannot run this configuration" : nil))
         case .guest:
             return GuestModelSupport.explore(spec, options: options, mutations: guestMutations, progress: progress)
         }

@@ -12,7 +12,29 @@ public struct CheckSpec: Sendable {
 
     /// The checks a spec may ask for.
     public enum CheckKind: String, Sendable, CaseIterable {
-        case explore, prove
+        case explore, prove, diff
+    }
+
+    /// Which implementation of the hypervisor the explorer runs on.
+    public enum Engine: String, Sendable, CaseIterable {
+        /// The fast engine when the configuration fits its packed state, else the spec.
+        case auto
+        /// The executable specification (MMUSpec): derived counts, obviously right, slow.
+        case spec
+        /// The packed, incremental engine (MMUFast), held to the spec by `diff`.
+        case fast
+    }
+
+    /// How the `diff` check drives the two engines (see docs/specs.md).
+    public struct DiffSettings: Sendable, Equatable {
+        /// Random runs, and operations per run (single requests and batches, any arguments).
+        public var runs = 300
+        public var steps = 60
+        /// Seed of the deterministic generator.
+        public var seed: UInt64 = 1
+        /// Spec states explored breadth-first whose every transition is compared (0: none).
+        public var states = 3000
+        public init() {}
     }
 
     public var file: String
@@ -33,6 +55,8 @@ public struct CheckSpec: Sendable {
     public var checks: [CheckKind]
     /// Proof obligations for the `prove` check (all when nil).
     public var proofs: [String]?
+    public var engine: Engine = .auto
+    public var diff = DiffSettings()
 
     public init(file: String, name: String, level: Level, config: MMUConfig) {
         self.file = file

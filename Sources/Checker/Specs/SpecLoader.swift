@@ -49,11 +49,12 @@ public enum SpecLoader {
     // MARK: parsing
 
     static let topKeys = ["name", "model", "sizes", "features", "operations", "entry-flags",
-                          "invariants", "bounds", "symmetry", "checks", "proofs"]
+                          "invariants", "bounds", "symmetry", "checks", "proofs", "engine", "diff"]
     static let sizeKeys = ["levels", "entries-per-table", "machine-frames", "pfns", "vcpus", "mms",
                            "task-size", "fixaddr-top", "multicall-batch"]
     static let featureKeys = ["recursive-entries", "preserve-ad", "save-restore"]
     static let boundKeys = ["depth", "max-states", "seconds", "memory-mb"]
+    static let diffKeys = ["runs", "steps", "seed", "states"]
 
     public static func parse(_ text: String, file: String) throws(SpecError) -> CheckSpec {
         let root: Node
@@ -170,6 +171,29 @@ public enum SpecLoader {
                 CheckSpec.CheckKind(rawValue: c) == nil
                     ? "unknown check '\(c)'; known: " + CheckSpec.CheckKind.allCases.map(\.rawValue).joined(separator: ", ") : nil
             }.compactMap(CheckSpec.CheckKind.init(rawValue:))
+        }
+        if let n = top["engine"] {
+            let e = try r.string(n, key: "engine")
+            guard let engine = CheckSpec.Engine(rawValue: e) else {
+                throw r.error(n, "engine", "unknown engine '\(e)'; one of: " + CheckSpec.Engine.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            if engine == .fast {
+                guard level == .hypervisor else { throw r.error(n, "engine", "the fast engine covers the hypervisor model only") }
+                if let why = Engines.fastUnsupported(spec) { throw r.error(n, "engine", "fast: \(why)") }
+            }
+            spec.engine = engine
+        }
+        if let d = top["diff"] {
+            let m = try r.mapping(d, key: "diff", allowed: diffKeys)
+            if let n = m["runs"] { spec.diff.runs = try r.int(n, key: "diff.runs", range: 0...1_000_000) }
+            if let n = m["steps"] { spec.diff.steps = try r.int(n, key: "diff.steps", range: 1...100_000) }
+            if let n = m["seed"] { spec.diff.seed = UInt64(try r.int(n, key: "diff.seed", range: 0...Int.max)) }
+            if let n = m["states"] { spec.diff.states = try r.int(n, key: "diff.states", range: 0...10_000_000) }
+        }
+        if spec.checks.contains(.diff) {
+            let where_ = top["checks"] ?? root
+            guard level == .hypervisor else { throw r.error(where_, "checks", "diff compares the fast hypervisor engine with the spec: hypervisor model only") }
+            if let why = Engines.fastUnsupported(spec) { throw r.error(where_, "checks", "diff: the fast engine cannot run this configuration: \(why)") }
         }
         if let proofs = top["proofs"] {
             spec.proofs = try r.names(proofs, key: "proofs", empty: "must name at least one obligation (omit the key for all)") { p in

@@ -1,0 +1,215 @@
+import Foundation
+import MMUFast
+import MMUSpec
+
+/// The first place where the fast engine and the spec disagree.
+public struct DiffMismatch: Sendable {
+    /// Where it was found: "breadth-first" or "random run N".
+    public let phase: String
+    /// The actions from the initial state, the last one the action that disagreed.
+    public let actions: [String]
+    /// What differed (result, abstract state, counts, an invariant's verdict).
+    public let what: String
+}
+
+/// What the differential tester did.
+public struct DiffOutcome: Sendable {
+    public let spec: CheckSpec
+    public let settings: CheckSpec.DiffSettings
+    /// Operations run on both engines and compared.
+    public var comparisons = 0
+    /// Spec states explored breadth-first (every action compared from each).
+    public var bfsStates = 0
+    /// Random runs finished.
+    public var runs = 0
+    public var seconds = 0.0
+    public var mismatch: DiffMismatch?
+    /// 0 no mismatch, 1 mismatch.
+    public var exitCode: Int32 { mismatch == nil ? 0 : 1 }
+    public var verdict: String { mismatch == nil ? "holds" : "mismatch" }
+    public var detail: String {
+        if let m = mismatch { return "\(m.phase), step \(m.actions.count): \(m.what)" }
+        return "\(comparisons) operations compared (\(bfsStates) states breadth-first, \(runs) random runs of \(settings.steps))"
+    }
+}
+
+/// Differential testing: the fast engine (MMUFast) against the executable spec (MMUSpec).
+///
+/// After every operation both engines must agree on the result (requests done, first
+/// error), on the abstract state (the spec state the packed state stands for), on the
+/// counts (the fast engine's stored counts against the spec's derived ones) and on every
+/// invariant's verdict; the explorer's compiled fast path (`step`) must agree with the
+/// general one. Two phases, both deterministic:
+/// 1. breadth-first over spec states (no symmetry) up to `states`, comparing every action
+///    the explorer offers from each state;
+/// 2. `runs` random runs of `steps` operations from a seeded generator, drawing from every
+///    operation (machphys and tlb-flush included), multi-request batches, and arguments out
+///    of range; of up to 8 draws per step the first the spec accepts moves the run on, and
+///    every draw is compared.
+public enum DiffRun {
+    public static func run(_ spec: CheckSpec, settings: CheckSpec.DiffSettings? = nil,
+                           defects: Set<FastDefect> = [], mutations: Set<XenMutation> = []) throws(FastUnsupported) -> DiffOutcome {
+        let settings = settings ?? spec.diff
+        let start = Date()
+        let model = try FastHypervisorModel(spec: spec, mutations: mutations, defects: defects)
+        let out = try runPhases(spec, settings: settings, model: model)
+        var timed = out
+        timed.seconds = Date().timeIntervalSince(start)
+        return timed
+    }
+
+    static func runPhases(_ spec: CheckSpec, settings: CheckSpec.DiffSettings, model: FastHypervisorModel) throws(FastUnsupported) -> DiffOutcome {
+        let engine = model.engine
+        let mutations = model.mutations
+        var out = DiffOutcome(spec: spec, settings: settings)
+
+        /// Compares one action from (x, f); returns the successors or the difference.
+        func compare(_ x: XenState, _ f: FastXenState, _ a: XenAction, checkInvariants: Bool)
+            -> Result<(XenState, FastXenState, ok: Bool), Difference> {
+            out.comparisons += 1
+            var x2 = x
+            let r1: HypercallResult
+            switch a {
+            case .hypercall(let vcpu, let call): r1 = x2.hypercall(call, vcpu: vcpu)
+            case .guestStore(let vcpu, let va, let slot, let val):
+                switch x2.guestStore(vcpu: vcpu, va: va, slot: slot, val: val) {
+                case .success: r1 = HypercallResult(done: 1, error: nil)
+                case .failure(let e): r1 = HypercallResult(done: 0, error: e)
+                }
+            }
+            var f2 = f
+            guard let r2 = engine.perform(a, on: &f2) else { return .failure(Difference("the fast engine cannot hold an entry value of \(a)")) }
+            if r1 != r2 { return .failure(Difference("result: spec \(r1), fast \(r2)")) }
+            let abstract = model.specState(f2)
+            if abstract != x2 { return .failure(Difference("state: spec \(x2) | fast \(abstract)")) }
+            let stored = engine.storedCounts(f2)
+            let tc = x2.typeCounts(), gc = x2.generalCounts()
+            if stored.type != tc { return .failure(Difference("type counts: spec (derived) \(tc), fast (stored) \(stored.type)")) }
+            if stored.general != gc { return .failure(Difference("general counts: spec (derived) \(gc), fast (stored) \(stored.general)")) }
+            if let op = engine.compile(a) {
+                let viaStep = engine.step(f, op)
+                if (viaStep == nil) != (r2.error != nil) || (viaStep != nil && viaStep != f2) {
+                    return .failure(Difference("the explorer's compiled step disagrees with the general path on \(a)"))
+                }
+            }
+            if checkInvariants {
+                for inv in spec.checkedInvariants {
+                    let s = x2.check(inv), q = engine.check(inv, f2)
+                    if (s == nil) != (q == nil) {
+                        return .failure(Difference("invariant \(inv.rawValue): spec says \(s ?? "holds"), fast says \(q ?? "holds")"))
+                    }
+                }
+            }
+            return .success((x2, f2, r2.error == nil))
+        }
+
+        // Phase 1: breadth-first over spec states.
+        let initial = (XenState(config: spec.config, mutations: mutations), engine.initialState)
+        if settings.states > 0 {
+            var seen: Set<XenState> = [initial.0]
+            var queue = [(initial.0, initial.1, [String]())]
+            var head = 0
+            while head < queue.count && out.bfsStates < settings.states {
+                let (x, f, path) = queue[head]; head += 1
+                out.bfsStates += 1
+                for a in model.xenActions {
+                    switch compare(x, f, a, checkInvariants: false) {
+                    case .failure(let why):
+                        out.mismatch = DiffMismatch(phase: "breadth-first", actions: path + [a.description], what: why.what)
+                        return out
+                    case .success(let (x2, f2, ok)):
+                        guard ok, !seen.contains(x2) else { continue }
+                        seen.insert(x2)
+                        // Invariant verdicts once per new state.
+                        for inv in spec.checkedInvariants where (x2.check(inv) == nil) != (engine.check(inv, f2) == nil) {
+                            out.mismatch = DiffMismatch(phase: "breadth-first", actions: path + [a.description],
+                                                        what: "invariant \(inv.rawValue): the engines disagree")
+                            return out
+                        }
+                        queue.append((x2, f2, path + [a.description]))
+                    }
+                }
+            }
+        }
+
+        // Phase 2: random runs.
+        var rng = SplitMix64(seed: settings.seed)
+        let pool = XenState.allActions(config: spec.config, flagChoices: spec.entryFlags)
+            + (0..<spec.config.vcpus).map { XenAction.hypercall(vcpu: $0, .mmuextOp([.tlbFlush])) }
+        guard !pool.isEmpty else { return out }
+        for run in 0..<settings.runs {
+            var (x, f) = initial
+            var path: [String] = []
+            for _ in 0..<settings.steps {
+                for _ in 0..<8 {
+                    let a = draw(&rng, pool: pool, config: spec.config)
+                    switch compare(x, f, a, checkInvariants: true) {
+                    case .failure(let why):
+                        out.mismatch = DiffMismatch(phase: "random run \(run) (seed \(settings.seed))", actions: path + [a.description], what: why.what)
+                        return out
+                    case .success(let (x2, f2, ok)):
+                        if !ok { continue }
+                        (x, f) = (x2, f2)
+                        path.append(a.description)
+                    }
+                    break
+                }
+            }
+            out.runs += 1
+        }
+        return out
+    }
+
+    /// One random operation: mostly one of the adversary's actions; sometimes a batch of two
+    /// or three requests, or an argument out of range.
+    static func draw(_ rng: inout SplitMix64, pool: [XenAction], config: MMUConfig) -> XenAction {
+        let pick = { (rng: inout SplitMix64) in pool[Int(rng.next() % UInt64(pool.count))] }
+        let roll = rng.next() % 100
+        if roll < 15 {
+            // A batch: the requests of two or three drawn actions of one hypercall kind.
+            var updates: [MMUUpdateRequest] = [], ext: [MMUExtOp] = []
+            var vcpu = 0
+            for _ in 0..<(2 + Int(rng.next() % 2)) {
+                if case .hypercall(let v, let call) = pick(&rng) {
+                    vcpu = v
+                    if case .mmuUpdate(let rs) = call { updates += rs }
+                    if case .mmuextOp(let ops) = call { ext += ops }
+                }
+            }
+            if updates.count >= ext.count, !updates.isEmpty { return .hypercall(vcpu: 0, .mmuUpdate(updates)) }
+            if !ext.isEmpty { return .hypercall(vcpu: vcpu, .mmuextOp(ext)) }
+            return pick(&rng)
+        }
+        if roll < 20 {
+            // Out of range: one past the end of frames, slots, vCPUs, levels, pfns or addresses.
+            let F = config.machineFrames, E = config.entriesPerTable
+            switch rng.next() % 7 {
+            case 0: return .hypercall(vcpu: 0, .mmuUpdate([.normal(ptr: EntryRef(mfn: F, slot: 0), val: .none)]))
+            case 1: return .hypercall(vcpu: 0, .mmuUpdate([.normal(ptr: EntryRef(mfn: 0, slot: E), val: .none)]))
+            case 2: return .hypercall(vcpu: config.vcpus, .mmuextOp([.newBaseptr(mfn: 0)]))
+            case 3: return .hypercall(vcpu: 0, .mmuextOp([.pin(level: rng.next() % 2 == 0 ? 0 : config.levels + 1, mfn: 0)]))
+            case 4: return .hypercall(vcpu: 0, .mmuUpdate([.machphys(mfn: 0, pfn: config.pfns)]))
+            case 5: return .hypercall(vcpu: 0, .updateVAMapping(va: config.addressSpaceSize, val: .none, flush: .none))
+            default: return .guestStore(vcpu: 0, va: 0, slot: E, val: .none)
+            }
+        }
+        return pick(&rng)
+    }
+}
+
+/// What differed between the engines on one operation.
+struct Difference: Error { let what: String; init(_ what: String) { self.what = what } }
+
+/// A small deterministic generator (SplitMix64): the same seed gives the same runs on
+/// every machine, unlike the system generator.
+public struct SplitMix64: Sendable {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

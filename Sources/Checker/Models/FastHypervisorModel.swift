@@ -1,0 +1,54 @@
+import MMUFast
+import MMUSpec
+
+/// The hypervisor model on the fast engine (`MMUFast.FastXen`): the same actions, in the same
+/// order, as `HypervisorModel`, on packed states with stored counts. The explorer runs on
+/// it whenever the configuration fits (`CheckSpec.Engine.auto`); the differential tester
+/// holds it to the spec. Traces are written as spec states and spec actions.
+public struct FastHypervisorModel: Model {
+    public typealias State = FastXenState
+    public typealias Action = FastOp
+
+    public let spec: CheckSpec
+    public let mutations: Set<XenMutation>
+    public let engine: FastXen
+    /// The spec's actions, index-aligned with `ops`.
+    public let xenActions: [XenAction]
+    let ops: [FastOp]
+
+    /// Throws when the configuration does not fit the packed state.
+    public init(spec: CheckSpec, mutations: Set<XenMutation> = [], defects: Set<FastDefect> = []) throws(FastUnsupported) {
+        let reference = HypervisorModel(spec: spec, mutations: mutations)
+        let values = XenState.entryValues(config: spec.config, flagChoices: spec.entryFlags)
+        let engine = try FastXen(config: spec.config, entryValues: values, mutations: mutations, defects: defects)
+        var ops: [FastOp] = []
+        for (i, a) in reference.actionList.enumerated() {
+            guard let op = engine.compile(a, index: i) else {
+                throw FastUnsupported(reason: "action \(a) cannot be compiled for the fast engine")
+            }
+            ops.append(op)
+        }
+        self.spec = spec
+        self.mutations = mutations
+        self.engine = engine
+        self.xenActions = reference.actionList
+        self.ops = ops
+    }
+
+    public func initialStates() -> [FastXenState] { [engine.initialState] }
+    public func actions(in state: FastXenState) -> [FastOp] { ops }
+    public func next(_ state: FastXenState, _ action: FastOp) -> FastXenState? { engine.step(state, action) }
+    public var invariants: [NamedInvariant<FastXenState>] {
+        let e = engine
+        return spec.checkedInvariants.map { inv in NamedInvariant(inv.rawValue) { e.check(inv, $0) } }
+    }
+    public func canonical(_ state: FastXenState) -> FastXenState { engine.canonical(state) }
+    public func fingerprint(_ state: FastXenState, symmetric: Bool) -> UInt64 {
+        engine.fingerprint(state, symmetric: symmetric)
+    }
+
+    /// The spec action an op stands for.
+    public func xenAction(_ op: FastOp) -> XenAction { xenActions[Int(op.index)] }
+    /// The spec state a packed state stands for.
+    public func specState(_ s: FastXenState) -> XenState { engine.specState(of: s, mutations: mutations) }
+}

@@ -1,0 +1,176 @@
+import MMUSpec
+
+/// Why a configuration cannot run on the fast engine (it then runs on the spec engine).
+public struct FastUnsupported: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public init(reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Test-only defects of the fast engine, used to show that the differential tester
+/// catches a wrong optimisation. Spec files cannot reach them.
+public enum FastDefect: String, Sendable, CaseIterable {
+    /// `mod_lN_entry` forgets to drop the old entry's reference (a count leak, XSA-224 style).
+    case keepOldReference = "keep-old-reference"
+    /// Devalidation does not cascade: a table dropped to type count 0 keeps its children's references.
+    case noDevalidationCascade = "no-devalidation-cascade"
+}
+
+/// The optimised hypervisor: Xen's rules (the same ones `XenState` states) on a packed
+/// `FastXenState`, with type and general counts *stored* and updated incrementally as
+/// Xen's `get_page_type` / `put_page_type` do, instead of recomputed from the references.
+///
+/// One value of this type holds what never changes during a run: the layout of the packed
+/// state for one configuration and the precomputed tables over entry values (an entry is
+/// stored as an index into `values`). It shares vocabulary with MMUSpec (configuration,
+/// PTE, error codes, actions) but none of its behaviour; the differential tester holds the
+/// two to each other after every operation.
+public struct FastXen: Sendable {
+    public let config: MMUConfig
+    /// Frames, entries per table, vCPUs, levels, virtual pages.
+    let F: Int, E: Int, V: Int, L: Int, pages: Int
+    /// Byte offsets of each region of the packed state.
+    let metaBase: Int, tcBase: Int, gcBase: Int, m2pBase: Int, cr3Base: Int
+    /// Bytes used, and 64-bit words used, of the packed state.
+    public let size: Int
+    let usedWords: Int
+
+    /// Every entry value the engine can hold; index 0 is `PTE.none`.
+    public let values: [PTE]
+    let valueIndex: [PTE: UInt8]
+    let vPresent: [Bool], vRW: [Bool], vDisallowed: [Bool]
+    /// The frame a present value names, 0xFF when none.
+    let vFrame: [UInt8]
+    /// A rename-invariant id of a value (same flags and presence), for symmetry signatures.
+    let vShape: [UInt16]
+    /// [old * n + new]: the update takes the fast path (no re-validation).
+    let fastPath: [Bool]
+    /// [old * n + new]: `new` with the old entry's Accessed/Dirty bits (`MMU_PT_UPDATE_PRESERVE_AD`).
+    let mergeAD: [UInt8]
+    /// [value * F + frame]: the value naming `frame` instead (present values only).
+    let renameTo: [UInt8]
+    /// [page * L + level - 1]: the table index used at `level` for virtual page `page`.
+    let pageIndex: [UInt8]
+
+    let allowWritableL1ToPagetable: Bool
+    let defects: Set<FastDefect>
+
+    // Type codes in the low three bits of a frame's byte.
+    static let typeNone: UInt8 = 0
+    static let typeWritable: UInt8 = 5
+    /// A reference that demands no type (a general reference only).
+    static let noDemand: UInt8 = 0xFF
+    static let validatedBit: UInt8 = 8, pinnedBit: UInt8 = 16, xenBit: UInt8 = 32
+
+    /// The engine for `config`, holding entries from `entryValues` (the adversary's values;
+    /// closed here under preserve-AD merging and frame renaming).
+    /// Throws when the configuration does not fit the packed state.
+    public init(config: MMUConfig, entryValues: [PTE], mutations: Set<XenMutation> = [],
+                defects: Set<FastDefect> = []) throws(FastUnsupported) {
+        self.config = config
+        F = config.machineFrames; E = config.entriesPerTable; V = config.vcpus; L = config.levels
+        pages = config.virtualPages
+        guard F >= 1, E >= 1, V >= 1, (1...4).contains(L) else {
+            throw FastUnsupported(reason: "the fast engine needs at least one frame, entry and vCPU")
+        }
+        metaBase = F * E; tcBase = metaBase + F; gcBase = tcBase + F; m2pBase = gcBase + F; cr3Base = m2pBase + F
+        size = cr3Base + V
+        guard size <= FastXenState.capacity else {
+            throw FastUnsupported(reason: "the packed state needs \(size) bytes (frames x (entries + 4) + vCPUs), more than \(FastXenState.capacity)")
+        }
+        guard F + 1 < 255, config.pfns + 1 < 256, F * E + 1 + V < 256, pages <= 256 else {
+            throw FastUnsupported(reason: "sizes too large for byte fields")
+        }
+        usedWords = (size + 7) / 8
+        allowWritableL1ToPagetable = mutations.contains(.allowWritableL1ToPagetable)
+        self.defects = defects
+
+        // The value table: closed under preserve-AD merging and renaming of frames.
+        var vals: [PTE] = [.none]
+        var index: [PTE: UInt8] = [.none: 0]
+        var work: [PTE] = []
+        func add(_ p: PTE) { if index[p] == nil { index[p] = UInt8(truncatingIfNeeded: vals.count); vals.append(p); work.append(p) } }
+        for p in entryValues { add(p) }
+        work = Array(vals)
+        let ad: PTEFlags = [.accessed, .dirty]
+        while let p = work.popLast() {
+            guard vals.count <= 255 else { break }
+            if p.isPresent, (0..<F).contains(p.frame) { for g in 0..<F { add(PTE(frame: g, flags: p.flags)) } }
+            if config.preserveAD {
+                for o in vals { add(PTE(frame: p.frame, flags: p.flags.union(o.flags.intersection(ad)))) }
+                for q in vals { add(PTE(frame: q.frame, flags: q.flags.union(p.flags.intersection(ad)))) }
+            }
+        }
+        guard vals.count <= 255 else {
+            throw FastUnsupported(reason: "more than 255 distinct entry values")
+        }
+        values = vals; valueIndex = index
+        let n = vals.count
+        vPresent = vals.map(\.isPresent)
+        vRW = vals.map(\.isWritable)
+        vDisallowed = vals.map { !$0.flags.isDisjoint(with: .disallowed) }
+        let frameCount = F
+        vFrame = vals.map { $0.isPresent && (0..<frameCount).contains($0.frame) ? UInt8($0.frame) : 0xFF }
+        vShape = vals.enumerated().map { (i, p) in
+            p.isPresent ? UInt16(vals.firstIndex { $0.isPresent && $0.flags == p.flags }!) : UInt16(256 + i)
+        }
+        let oldFast = mutations.contains(.oldFastPath)
+        var fp = [Bool](repeating: false, count: n * n), merge = [UInt8](repeating: 0, count: n * n)
+        for o in 0..<n {
+            for v in 0..<n {
+                let a = vals[o], b = vals[v]
+                if a.isPresent, b.isPresent, a.frame == b.frame {
+                    fp[o * n + v] = oldFast || a.flags.symmetricDifference(b.flags).isSubset(of: PTEFlags.fastPathWhitelist)
+                }
+                let m = PTE(frame: b.frame, flags: b.flags.union(a.flags.intersection(ad)))
+                merge[o * n + v] = index[m] ?? UInt8(v)
+            }
+        }
+        fastPath = fp; mergeAD = merge
+        var ren = [UInt8](repeating: 0, count: n * F)
+        for v in 0..<n {
+            for g in 0..<F {
+                let p = vals[v]
+                ren[v * F + g] = p.isPresent && (0..<F).contains(p.frame) ? index[PTE(frame: g, flags: p.flags)]! : UInt8(v)
+            }
+        }
+        renameTo = ren
+        var pi = [UInt8](repeating: 0, count: max(1, pages * L))
+        for p in 0..<pages {
+            var q = p
+            for level in 1...L { pi[p * L + level - 1] = UInt8(q % E); q /= E }
+        }
+        pageIndex = pi
+    }
+
+    /// The initial state: every frame guest-owned, untyped and zeroed; no cr3; m2p invalid.
+    public var initialState: FastXenState { FastXenState() }
+
+    /// The index of an entry value, nil when the engine cannot hold it.
+    public func valueIndex(of p: PTE) -> UInt8? { valueIndex[p] }
+
+    // MARK: - Field access
+
+    @inline(__always) func entry(_ s: FastXenState, _ f: Int, _ slot: Int) -> Int { Int(s[f &* E &+ slot]) }
+    @inline(__always) func setEntry(_ s: inout FastXenState, _ f: Int, _ slot: Int, _ v: Int) { s[f &* E &+ slot] = UInt8(truncatingIfNeeded: v) }
+    @inline(__always) func meta(_ s: FastXenState, _ f: Int) -> UInt8 { s[metaBase &+ f] }
+    @inline(__always) func type(_ s: FastXenState, _ f: Int) -> UInt8 { s[metaBase &+ f] & 7 }
+    @inline(__always) func validated(_ s: FastXenState, _ f: Int) -> Bool { s[metaBase &+ f] & FastXen.validatedBit != 0 }
+    @inline(__always) func pinned(_ s: FastXenState, _ f: Int) -> Bool { s[metaBase &+ f] & FastXen.pinnedBit != 0 }
+    @inline(__always) func xenOwned(_ s: FastXenState, _ f: Int) -> Bool { s[metaBase &+ f] & FastXen.xenBit != 0 }
+    /// A page-table type in force (`validated` and type L1..L4).
+    @inline(__always) func isLivePageTable(_ s: FastXenState, _ f: Int) -> Bool {
+        let m = s[metaBase &+ f]
+        return m & FastXen.validatedBit != 0 && (1...4).contains(m & 7)
+    }
+    @inline(__always) func typeCount(_ s: FastXenState, _ f: Int) -> Int { Int(s[tcBase &+ f]) }
+    @inline(__always) func generalCount(_ s: FastXenState, _ f: Int) -> Int { Int(s[gcBase &+ f]) }
+    /// cr3 of a vCPU: the root mfn, or -1 for none.
+    @inline(__always) func cr3(_ s: FastXenState, _ v: Int) -> Int { Int(s[cr3Base &+ v]) &- 1 }
+    @inline(__always) func setMeta(_ s: inout FastXenState, _ f: Int, _ m: UInt8) { s[metaBase &+ f] = m }
+    @inline(__always) func index(page: Int, level: Int) -> Int { Int(pageIndex[page &* L &+ level &- 1]) }
+
+    /// The type code of a level-`level` page table, and of a root.
+    @inline(__always) static func tableType(_ level: Int) -> UInt8 { UInt8(truncatingIfNeeded: level) }
+    var rootType: UInt8 { FastXen.tableType(L) }
+}
