@@ -15,82 +15,107 @@ extension FastXen {
         }
     }
 
-    /// Roots every invariant walks from: cr3s, and root-level frames pinned or validated.
-    func roots(_ s: FastXenState) -> [Int] {
+    /// Roots every invariant walks from, as a bit mask over frames: cr3s, and root-level
+    /// frames pinned or validated.
+    @inline(__always)
+    func rootMask(_ s: FastXenState) -> UInt64 {
         var mask: UInt64 = 0
-        for v in 0..<V { let r = cr3(s, v); if r >= 0 { mask |= 1 << UInt64(r) } }
-        for f in 0..<F where type(s, f) == rootType && (pinned(s, f) || validated(s, f)) { mask |= 1 << UInt64(f) }
-        return (0..<F).filter { mask & (1 << UInt64($0)) != 0 }
+        for v in 0..<V { let r = cr3(s, v); if r >= 0 { mask |= 1 &<< UInt64(r) } }
+        for f in 0..<F where type(s, f) == rootType && meta(s, f) & (FastXen.pinnedBit | FastXen.validatedBit) != 0 {
+            mask |= 1 &<< UInt64(f)
+        }
+        return mask
     }
 
-    /// Calls `body(root, page, tables, mapped, writable)` for every walk from every root.
-    func forEachWalk(_ s: FastXenState, _ body: (Int, Int, [Int], Int?, Bool) -> String?) -> String? {
-        for r in roots(s) {
+    /// The tables a walk from `root` for `page` uses, root first (for messages).
+    func walkTables(_ s: FastXenState, root: Int, page: Int) -> [Int] {
+        var tables: [Int] = []
+        var table = root, level = L
+        while true {
+            tables.append(table)
+            if level == 1 { return tables }
+            let t = vFrame[entry(s, table, index(page: page, level: level))]
+            guard t != 0xFF else { return tables }
+            table = Int(t)
+            level -= 1
+        }
+    }
+
+    /// Every walk from every root: `body(root, page, table, level)` for each table used
+    /// (level `level`), then `leaf(root, page, mapped, writable)` when the walk reaches a
+    /// present L1 entry. Either returning true stops the walks and reports (root, page).
+    @inline(__always)
+    func firstWalk(_ s: FastXenState, table body: (Int, Int) -> Bool, leaf: (Int, Bool) -> Bool) -> (root: Int, page: Int)? {
+        var mask = rootMask(s)
+        while mask != 0 {
+            let r = mask.trailingZeroBitCount
+            mask &= mask &- 1
             for p in 0..<pages {
-                var tables: [Int] = []
                 var table = r, level = L, rw = true
-                var mapped: Int? = nil, writable = false
                 while true {
-                    tables.append(table)
+                    if body(table, level) { return (r, p) }
                     let v = entry(s, table, index(page: p, level: level))
                     let t = vFrame[v]
                     if level == 1 {
-                        if t != 0xFF { mapped = Int(t); writable = rw && vRW[v] }
+                        if t != 0xFF && leaf(Int(t), rw && vRW[v]) { return (r, p) }
                         break
                     }
                     guard t != 0xFF else { break }
                     rw = rw && vRW[v]
                     table = Int(t)
-                    level -= 1
+                    level &-= 1
                 }
-                if let why = body(r, p, tables, mapped, writable) { return why }
             }
         }
         return nil
     }
 
     func checkNoWritablePagetable(_ s: FastXenState) -> String? {
-        forEachWalk(s) { r, p, tables, mapped, writable in
-            guard writable, let m = mapped else { return nil }
+        var hit = -1
+        let found = firstWalk(s, table: { _, _ in false }, leaf: { m, writable in
+            guard writable else { return false }
             let t = type(s, m)
-            guard (1...4).contains(t) && typeCount(s, m) > 0 || pinned(s, m) else { return nil }
-            return "frame \(m) (L\(t), type count \(typeCount(s, m))\(pinned(s, m) ? ", pinned" : "")) is writable at page \(p) from root \(r) via tables \(tables)"
-        }
+            if (1...4).contains(t) && typeCount(s, m) > 0 || pinned(s, m) { hit = m; return true }
+            return false
+        })
+        guard let (r, p) = found else { return nil }
+        return "frame \(hit) (L\(type(s, hit)), type count \(typeCount(s, hit))\(pinned(s, hit) ? ", pinned" : "")) is writable at va 0x\(String(p * MMUConfig.pageSize, radix: 16)) from root \(r) via tables \(walkTables(s, root: r, page: p))"
     }
 
     func checkNoPagetableFromWritable(_ s: FastXenState) -> String? {
-        forEachWalk(s) { r, p, tables, _, _ in
-            for (depth, t) in tables.enumerated() where type(s, t) == FastXen.typeWritable && typeCount(s, t) > 0 {
-                return "frame \(t) is typed writable (type count \(typeCount(s, t))) but is used as the L\(L - depth) table of page \(p) from root \(r)"
-            }
-            return nil
-        }
+        var hit = -1, hitLevel = 0
+        let found = firstWalk(s, table: { t, level in
+            if type(s, t) == FastXen.typeWritable && typeCount(s, t) > 0 { hit = t; hitLevel = level; return true }
+            return false
+        }, leaf: { _, _ in false })
+        guard let (r, p) = found else { return nil }
+        return "frame \(hit) is typed writable (type count \(typeCount(s, hit))) but is used as the L\(hitLevel) table of va 0x\(String(p * MMUConfig.pageSize, radix: 16)) from root \(r)"
     }
 
     /// Why entry `slot` of the live level-`level` table `f` breaks its level's rule, or nil.
     func entryRuleViolation(_ s: FastXenState, table f: Int, slot: Int, level: Int) -> String? {
         let v = entry(s, f, slot)
         guard vPresent[v] else { return nil }
-        let here = "entry \(f)[\(slot)] = \(values[v]) of the L\(level) table \(f)"
-        if vDisallowed[v] { return "\(here) has disallowed flags" }
+        func here() -> String { "entry \(f)[\(slot)] = \(values[v]) of the L\(level) table \(f)" }
+        if vDisallowed[v] { return "\(here()) has disallowed flags" }
         let tt = vFrame[v]
-        guard tt != 0xFF else { return "\(here) names no machine frame" }
+        guard tt != 0xFF else { return "\(here()) names no machine frame" }
         let t = Int(tt)
-        if xenOwned(s, t) { return "\(here) maps a frame the guest does not own" }
+        if xenOwned(s, t) { return "\(here()) maps a frame the guest does not own" }
         if level <= 1 {
             if !vRW[v] || type(s, t) == FastXen.typeWritable && validated(s, t) { return nil }
-            return "\(here) is writable but frame \(t) is not a validated writable frame"
+            return "\(here()) is writable but frame \(t) is not a validated writable frame"
         }
         if t == f {
-            if !config.recursiveEntries { return "\(here) is a self-reference but recursive entries are off" }
-            return vRW[v] ? "\(here) is a writable self-reference" : nil
+            if !config.recursiveEntries { return "\(here()) is a self-reference but recursive entries are off" }
+            return vRW[v] ? "\(here()) is a writable self-reference" : nil
         }
         if type(s, t) == FastXen.tableType(level - 1) && validated(s, t) { return nil }
         if type(s, t) == FastXen.tableType(level) && validated(s, t) {
-            if !config.recursiveEntries { return "\(here) is a linear entry but recursive entries are off" }
-            return vRW[v] ? "\(here) is a writable linear entry" : nil
+            if !config.recursiveEntries { return "\(here()) is a linear entry but recursive entries are off" }
+            return vRW[v] ? "\(here()) is a writable linear entry" : nil
         }
-        return "\(here) needs an L\(level - 1) table but frame \(t) is not one in force"
+        return "\(here()) needs an L\(level - 1) table but frame \(t) is not one in force"
     }
 
     func checkValidatedEntries(_ s: FastXenState) -> String? {
@@ -102,17 +127,20 @@ extension FastXen {
         return nil
     }
 
-    /// Calls `body(target, demand, holder)` for every reference that exists.
-    func forEachReference(_ s: FastXenState, _ body: (Int, UInt8, String) -> Void) {
+    /// Calls `body(target, demand, holder)` for every reference that exists (the holder's
+    /// name is built only when asked for).
+    @inline(__always)
+    func forEachReference(_ s: FastXenState, _ body: (Int, UInt8, () -> String) -> Void) {
         for f in 0..<F where isLivePageTable(s, f) {
+            let level = Int(type(s, f))
             for slot in 0..<E {
-                if let r = referenceOf(s, value: entry(s, f, slot), table: f, level: Int(type(s, f))) {
-                    body(r.target, r.demand, "entry \(f)[\(slot)]")
+                if let r = referenceOf(s, value: entry(s, f, slot), table: f, level: level) {
+                    body(r.target, r.demand, { "entry \(f)[\(slot)]" })
                 }
             }
         }
-        for f in 0..<F where pinned(s, f) { body(f, type(s, f), "the pin of frame \(f)") }
-        for v in 0..<V { let r = cr3(s, v); if r >= 0 { body(r, rootType, "the cr3 of vCPU \(v)") } }
+        for f in 0..<F where pinned(s, f) { body(f, type(s, f), { "the pin of frame \(f)" }) }
+        for v in 0..<V { let r = cr3(s, v); if r >= 0 { body(r, rootType, { "the cr3 of vCPU \(v)" }) } }
     }
 
     /// Type and general counts recomputed from the references (what the stored ones must equal).
@@ -136,18 +164,22 @@ extension FastXen {
             if validated(s, f) && type(s, f) == FastXen.typeNone { return "frame \(f) is validated with type none" }
         }
         var why: String? = nil
+        // Derived counts on the stack: type counts in bytes 0..<64, general counts in 64..<128.
+        var derived = (FastXenState(), FastXenState())
         forEachReference(s) { t, d, holder in
+            derived.1[t] &+= 1
+            if d == type(s, t) { derived.0[t] &+= 1 }
             guard why == nil, d != FastXen.noDemand else { return }
             if type(s, t) != d || !validated(s, t) {
-                why = "\(holder) demands type code \(d) of frame \(t), which has type code \(type(s, t))\(validated(s, t) ? "" : " (not validated)")"
+                why = "\(holder()) demands type code \(d) of frame \(t), which has type code \(type(s, t))\(validated(s, t) ? "" : " (not validated)")"
             }
         }
         if let why { return why }
-        let derived = derivedCounts(s)
         for f in 0..<F {
-            if validated(s, f) && derived.type[f] == 0 { return "frame \(f) is validated with type count 0 (devalidation missed)" }
-            if typeCount(s, f) != derived.type[f] { return "frame \(f): stored type count \(typeCount(s, f)), references say \(derived.type[f])" }
-            if generalCount(s, f) != derived.general[f] { return "frame \(f): stored general count \(generalCount(s, f)), references say \(derived.general[f])" }
+            let tc = Int(derived.0[f]), gc = Int(derived.1[f])
+            if validated(s, f) && tc == 0 { return "frame \(f) is validated with type count 0 (devalidation missed)" }
+            if typeCount(s, f) != tc { return "frame \(f): stored type count \(typeCount(s, f)), references say \(tc)" }
+            if generalCount(s, f) != gc { return "frame \(f): stored general count \(generalCount(s, f)), references say \(gc)" }
         }
         return nil
     }

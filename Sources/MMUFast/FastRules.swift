@@ -106,7 +106,7 @@ extension FastXen {
         }
         try validateEntry(&s, value: v, table: table, level: level)
         setEntry(&s, table, slot, v)
-        if defects.contains(.keepOldReference) { return }
+        if keepOldReference { return }
         if let r = referenceOf(s, value: old, table: table, level: level) { dropRef(&s, r.target, r.demand) }
     }
 
@@ -122,7 +122,7 @@ extension FastXen {
                 setMeta(&s, f, m & ~FastXen.validatedBit)
                 changed = true
                 let t = m & 7
-                guard (1...4).contains(t), !defects.contains(.noDevalidationCascade) else { continue }
+                guard (1...4).contains(t), !noDevalidationCascade else { continue }
                 for slot in 0..<E {
                     if let r = referenceOf(s, value: entry(s, f, slot), table: f, level: Int(t)) { dropRef(&s, r.target, r.demand) }
                 }

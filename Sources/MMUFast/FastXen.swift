@@ -53,7 +53,8 @@ public struct FastXen: Sendable {
     let pageIndex: [UInt8]
 
     let allowWritableL1ToPagetable: Bool
-    let defects: Set<FastDefect>
+    /// Test-only defects, as flags (a set lookup would cost more than the rule).
+    let keepOldReference: Bool, noDevalidationCascade: Bool
 
     // Type codes in the low three bits of a frame's byte.
     static let typeNone: UInt8 = 0
@@ -83,7 +84,8 @@ public struct FastXen: Sendable {
         }
         usedWords = (size + 7) / 8
         allowWritableL1ToPagetable = mutations.contains(.allowWritableL1ToPagetable)
-        self.defects = defects
+        keepOldReference = defects.contains(.keepOldReference)
+        noDevalidationCascade = defects.contains(.noDevalidationCascade)
 
         // The value table: closed under preserve-AD merging and renaming of frames.
         var vals: [PTE] = [.none]

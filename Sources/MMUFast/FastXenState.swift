@@ -2,13 +2,12 @@
 ///
 /// Why bytes in eight words: a successor is a 64-byte copy and a few byte stores, hashing
 /// and comparing are eight word operations, and the explorer's queue holds states without
-/// a single allocation. Which byte holds what is decided per configuration by `FastLayout`
+/// a single allocation. Which byte holds what is decided per configuration by `FastXen`
 /// (entries as indices into a value table, per-frame type/flags byte, stored type and
 /// general counts, m2p, cr3s); configurations that need more than 64 bytes are refused by
 /// `FastXen.init` and run on the spec engine.
 public struct FastXenState: Hashable, Sendable, Comparable {
-    var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
-    var w4: UInt64 = 0, w5: UInt64 = 0, w6: UInt64 = 0, w7: UInt64 = 0
+    var words: InlineArray<8, UInt64> = InlineArray(repeating: 0)
 
     /// Bytes available for a layout.
     public static let capacity = 64
@@ -16,28 +15,32 @@ public struct FastXenState: Hashable, Sendable, Comparable {
     /// The all-zero state: every frame untyped, unpinned, zero entries; no cr3; m2p invalid.
     public init() {}
 
-    /// Byte `i` (0 ..< 64).
+    /// Byte `i` (0 ..< 64), little-endian within its word.
     @inline(__always)
     subscript(_ i: Int) -> UInt8 {
-        get { withUnsafeBytes(of: self) { $0[i] } }
-        set { withUnsafeMutableBytes(of: &self) { $0[i] = newValue } }
+        get { UInt8(truncatingIfNeeded: words[i &>> 3] &>> UInt64((i & 7) &<< 3)) }
+        set {
+            let shift = UInt64((i & 7) &<< 3)
+            words[i &>> 3] = (words[i &>> 3] & ~(0xFF &<< shift)) | (UInt64(newValue) &<< shift)
+        }
     }
 
     /// Word `i` (0 ..< 8).
     @inline(__always)
-    func word(_ i: Int) -> UInt64 {
-        withUnsafeBytes(of: self) { $0.load(fromByteOffset: i &* 8, as: UInt64.self) }
+    func word(_ i: Int) -> UInt64 { words[i] }
+
+    public static func == (a: FastXenState, b: FastXenState) -> Bool {
+        for i in 0..<8 where a.words[i] != b.words[i] { return false }
+        return true
+    }
+
+    public func hash(into h: inout Hasher) {
+        for i in 0..<8 { h.combine(words[i]) }
     }
 
     /// A total order (word by word), used to pick the representative of a symmetry class.
     public static func < (a: FastXenState, b: FastXenState) -> Bool {
-        if a.w0 != b.w0 { return a.w0 < b.w0 }
-        if a.w1 != b.w1 { return a.w1 < b.w1 }
-        if a.w2 != b.w2 { return a.w2 < b.w2 }
-        if a.w3 != b.w3 { return a.w3 < b.w3 }
-        if a.w4 != b.w4 { return a.w4 < b.w4 }
-        if a.w5 != b.w5 { return a.w5 < b.w5 }
-        if a.w6 != b.w6 { return a.w6 < b.w6 }
-        return a.w7 < b.w7
+        for i in 0..<8 where a.words[i] != b.words[i] { return a.words[i] < b.words[i] }
+        return false
     }
 }

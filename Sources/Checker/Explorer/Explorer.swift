@@ -172,18 +172,39 @@ public struct Explorer<M: Model>: Sendable {
             levelLoop: while position < frontier.count {
                 let chunkStart = elapsed()
                 let end = min(frontier.count, position + chunk * options.threads)
-                let batch = frontier[position..<end]
-                let expansions = expandBatch(Array(batch.map(\.state)))
-                for (k, e) in expansions.enumerated() {
-                    let parent = batch[batch.startIndex + k].index
-                    stats.transitions += e.transitions
-                    for succ in e.successors {
-                        guard let idx = discover(succ.state, fp: succ.fp, parent: parent, action: succ.actionIndex) else { continue }
-                        next.append((idx, succ.state))
-                        deepest = depth + 1
-                        if check(succ.state, index: idx) { stop = true; break levelLoop }
-                        if let maxStates = options.maxStates, links.count >= maxStates {
-                            incomplete = .stateLimit; stop = true; break levelLoop
+                /// Records one successor; true when the run must stop.
+                func accept(_ t: M.State, fp: UInt64, parent: UInt32, action: Int) -> Bool {
+                    guard let idx = discover(t, fp: fp, parent: parent, action: action) else { return false }
+                    next.append((idx, t))
+                    deepest = depth + 1
+                    if check(t, index: idx) { return true }
+                    if let maxStates = options.maxStates, links.count >= maxStates {
+                        incomplete = .stateLimit; return true
+                    }
+                    return false
+                }
+                if options.threads <= 1 {
+                    // One thread: successors go straight to the visited set, no intermediate arrays.
+                    for k in position..<end {
+                        let (parent, s) = frontier[k]
+                        var stopHere = false
+                        for (i, a) in model.actions(in: s).enumerated() {
+                            guard let t = model.next(s, a) else { continue }
+                            // Every transition of the state is counted, as the threaded path does.
+                            stats.transitions += 1
+                            if stopHere { continue }
+                            stopHere = accept(t, fp: options.fullStates ? 0 : fingerprint(t), parent: parent, action: i)
+                        }
+                        if stopHere { stop = true; break levelLoop }
+                    }
+                } else {
+                    let batch = frontier[position..<end]
+                    let expansions = expandBatch(Array(batch.map(\.state)))
+                    for (k, e) in expansions.enumerated() {
+                        let parent = batch[batch.startIndex + k].index
+                        stats.transitions += e.transitions
+                        for succ in e.successors where accept(succ.state, fp: succ.fp, parent: parent, action: succ.actionIndex) {
+                            stop = true; break levelLoop
                         }
                     }
                 }
