@@ -159,6 +159,8 @@ public struct Explorer<M: Model>: Sendable {
         var deepest = 0
 
         var depth = 0
+        var scratch: [(actionIndex: Int, state: M.State, fp: UInt64)] = []
+        var sink: UInt64 = 0
         // Bounds and Ctrl-C are polled after every chunk of states: 32, halved (down to 1)
         // whenever a chunk takes more than a quarter of a second (huge action lists).
         var chunk = 32
@@ -173,7 +175,7 @@ public struct Explorer<M: Model>: Sendable {
                 let chunkStart = elapsed()
                 let end = min(frontier.count, position + chunk * options.threads)
                 /// Records one successor; true when the run must stop.
-                func accept(_ t: M.State, fp: UInt64, parent: UInt32, action: Int) -> Bool {
+                func accept(_ action: Int, _ t: M.State, _ fp: UInt64, _ parent: UInt32) -> Bool {
                     guard let idx = discover(t, fp: fp, parent: parent, action: action) else { return false }
                     next.append((idx, t))
                     deepest = depth + 1
@@ -184,18 +186,23 @@ public struct Explorer<M: Model>: Sendable {
                     return false
                 }
                 if options.threads <= 1 {
-                    // One thread: successors go straight to the visited set, no intermediate arrays.
+                    // One thread: a state's successors are gathered in a reused buffer, their
+                    // visited-set slots read in one go (independent cache misses overlap), then
+                    // inserted in order. Every transition of the state is counted, as the
+                    // threaded path does.
                     for k in position..<end {
                         let (parent, s) = frontier[k]
-                        var stopHere = false
+                        scratch.removeAll(keepingCapacity: true)
                         for (i, a) in model.actions(in: s).enumerated() {
                             guard let t = model.next(s, a) else { continue }
-                            // Every transition of the state is counted, as the threaded path does.
-                            stats.transitions += 1
-                            if stopHere { continue }
-                            stopHere = accept(t, fp: options.fullStates ? 0 : fingerprint(t), parent: parent, action: i)
+                            let fp = options.fullStates ? 0 : fingerprint(t)
+                            sink &+= table.touch(fp)
+                            scratch.append((i, t, fp))
                         }
-                        if stopHere { stop = true; break levelLoop }
+                        stats.transitions += scratch.count
+                        for succ in scratch where accept(succ.actionIndex, succ.state, succ.fp, parent) {
+                            stop = true; break levelLoop
+                        }
                     }
                 } else {
                     let batch = frontier[position..<end]
@@ -203,7 +210,7 @@ public struct Explorer<M: Model>: Sendable {
                     for (k, e) in expansions.enumerated() {
                         let parent = batch[batch.startIndex + k].index
                         stats.transitions += e.transitions
-                        for succ in e.successors where accept(succ.state, fp: succ.fp, parent: parent, action: succ.actionIndex) {
+                        for succ in e.successors where accept(succ.actionIndex, succ.state, succ.fp, parent) {
                             stop = true; break levelLoop
                         }
                     }
@@ -229,6 +236,7 @@ public struct Explorer<M: Model>: Sendable {
             frontier = next
             depth += 1
         }
+        withExtendedLifetime(sink) {}
         stats.distinctStates = links.count
         stats.depth = deepest
         stats.queue = incomplete == nil ? 0 : frontier.count

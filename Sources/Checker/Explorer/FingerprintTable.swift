@@ -31,6 +31,16 @@ struct FingerprintTable {
         }.onTrue { count += 1 }
     }
 
+    /// Reads the slot where `fp` would start probing, so that a batch of lookups issued
+    /// first (independent loads the CPU overlaps) finds the slots in cache when
+    /// `insert` follows. The value read means nothing; callers fold it into a sink.
+    @inline(__always)
+    func touch(_ fp: UInt64) -> UInt64 {
+        let key = fp == 0 ? 1 : fp
+        let i = Int(truncatingIfNeeded: key.multipliedFullWidth(by: UInt64(keys.count)).high)
+        return keys.withUnsafeBufferPointer { $0[i] }
+    }
+
     private mutating func grow() {
         let old = keys
         keys = Array(repeating: 0, count: old.count + old.count / 2)
