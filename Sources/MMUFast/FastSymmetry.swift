@@ -7,8 +7,8 @@
 /// every member of a class maps to the same representative (collisions of the 64-bit
 /// signature only make the tie groups larger, never unsound).
 extension FastXen {
-    /// The most renamings tried for one state; past it, ties keep their order (sound, just
-    /// not one representative per class).
+    /// The most renamings tried for one state (6 frames); with more frames, ties keep their
+    /// order (sound, just not one representative per class).
     public static let maxArrangements = 720
 
     @inline(__always)
@@ -33,7 +33,7 @@ extension FastXen {
     /// `s` with frames renamed by `perm` (`perm[old] = new`): frame bytes, counts, m2p,
     /// present entries' frames and cr3s.
     @inline(__always)
-    func permuted(_ s: FastXenState, _ perm: UnsafeMutableBufferPointer<Int>) -> FastXenState {
+    func permuted(_ s: FastXenState, _ perm: borrowing InlineArray<16, Int>) -> FastXenState {
         var t = FastXenState()
         for f in 0..<F {
             let g = perm[f]
@@ -57,67 +57,59 @@ extension FastXen {
     /// The representative of `s`'s class under renaming of machine frames.
     public func canonical(_ s: FastXenState) -> FastXenState {
         guard F > 1 else { return s }
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * F) { buf in
-            let order = UnsafeMutableBufferPointer(rebasing: buf[0..<F])
-            let perm = UnsafeMutableBufferPointer(rebasing: buf[F..<2 * F])
-            let groupStart = UnsafeMutableBufferPointer(rebasing: buf[2 * F..<3 * F])
-            let sigsBuf = UnsafeMutableBufferPointer(rebasing: buf[3 * F..<4 * F])
-            for f in 0..<F { order[f] = f; sigsBuf[f] = Int(bitPattern: UInt(signature(s, f))) }
-            // Insertion sort by signature (F is small), ties by frame number.
-            for i in 1..<F {
-                let x = order[i]
-                var j = i
-                while j > 0 && UInt(bitPattern: sigsBuf[order[j - 1]]) > UInt(bitPattern: sigsBuf[x]) {
-                    order[j] = order[j - 1]; j -= 1
-                }
-                order[j] = x
-            }
-            for (position, f) in order.enumerated() { perm[f] = position }
-            // Groups of equal signatures (as runs in `order`).
-            var groups = 0
-            var arrangements = 1
-            var runLength = 0
-            for i in 0..<F {
-                if i > 0 && sigsBuf[order[i]] == sigsBuf[order[i - 1]] {
-                    runLength += 1
-                    arrangements = min(arrangements * runLength, FastXen.maxArrangements + 1)
-                } else {
-                    groupStart[groups] = i; groups += 1; runLength = 1
-                }
-            }
-            if arrangements == 1 || arrangements > FastXen.maxArrangements { return permuted(s, perm) }
-            // Try every arrangement within the groups: permute positions inside each run.
-            var best = permuted(s, perm)
-            func arrange(_ g: Int) {
-                if g == groups {
-                    let t = permuted(s, perm)
-                    if t < best { best = t }
-                    return
-                }
-                let start = groupStart[g]
-                let end = g + 1 < groups ? groupStart[g + 1] : F
-                if end - start == 1 { arrange(g + 1); return }
-                // Heap's algorithm over the positions assigned to this run's frames.
-                let n = end - start
-                var c = [Int](repeating: 0, count: n)
-                arrange(g + 1)
-                var i = 0
-                while i < n {
-                    if c[i] < i {
-                        let a = order[start + (i % 2 == 0 ? 0 : c[i])], b = order[start + i]
-                        let pa = perm[a]; perm[a] = perm[b]; perm[b] = pa
-                        arrange(g + 1)
-                        c[i] += 1
-                        i = 0
-                    } else {
-                        c[i] = 0
-                        i += 1
-                    }
-                }
-            }
-            arrange(0)
-            return best
+        var sig = InlineArray<16, UInt64>(repeating: 0)
+        var order = InlineArray<16, Int>(repeating: 0)
+        for f in 0..<F { sig[f] = signature(s, f); order[f] = f }
+        // Insertion sort by signature (F is small), ties by frame number.
+        for i in 1..<F {
+            let x = order[i]
+            var j = i
+            while j > 0 && sig[order[j - 1]] > sig[x] { order[j] = order[j - 1]; j -= 1 }
+            order[j] = x
         }
+        var perm = InlineArray<16, Int>(repeating: 0)
+        var ties = false
+        for position in 0..<F {
+            perm[order[position]] = position
+            if position > 0 && sig[order[position]] == sig[order[position - 1]] { ties = true }
+        }
+        if !ties { return permuted(s, perm) }
+        // Ties: try every renaming that keeps the signature order (frames of equal signature
+        // in every order), from the precomputed permutations when F is small.
+        guard !allPermutations.isEmpty else { return permuted(s, perm) }
+        var sortedSig = InlineArray<16, UInt64>(repeating: 0)
+        for position in 0..<F { sortedSig[position] = sig[order[position]] }
+        var best: FastXenState? = nil
+        var p = 0
+        while p < allPermutations.count {
+            var ok = true
+            for f in 0..<F where sortedSig[Int(allPermutations[p &+ f])] != sig[f] { ok = false; break }
+            if ok {
+                for f in 0..<F { perm[f] = Int(allPermutations[p &+ f]) }
+                let t = permuted(s, perm)
+                if best == nil || t < best! { best = t }
+            }
+            p &+= F
+        }
+        return best ?? permuted(s, perm)
+    }
+
+    /// Every permutation of `0..<frames`, flattened (empty past `maxArrangements`).
+    static func permutations(_ n: Int) -> [UInt8] {
+        var count = 1
+        for k in 1...max(1, n) { count *= k; if count > maxArrangements { return [] } }
+        var out: [UInt8] = []
+        var perm = [Int](repeating: -1, count: n), used = [Bool](repeating: false, count: n)
+        func place(_ i: Int) {
+            if i == n { out += perm.map { UInt8($0) }; return }
+            for j in 0..<n where !used[j] {
+                used[j] = true; perm[i] = j
+                place(i + 1)
+                used[j] = false
+            }
+        }
+        place(0)
+        return out
     }
 
     /// A 64-bit fingerprint of the packed state (of its canonical form when `symmetric`).

@@ -51,6 +51,8 @@ public struct FastXen: Sendable {
     let renameTo: [UInt8]
     /// [page * L + level - 1]: the table index used at `level` for virtual page `page`.
     let pageIndex: [UInt8]
+    /// Every permutation of the frames, flattened, for symmetry ties (empty past 6 frames).
+    let allPermutations: [UInt8]
 
     let allowWritableL1ToPagetable: Bool
     /// Test-only defects, as flags (a set lookup would cost more than the rule).
@@ -143,6 +145,7 @@ public struct FastXen: Sendable {
             for level in 1...L { pi[p * L + level - 1] = UInt8(q % E); q /= E }
         }
         pageIndex = pi
+        allPermutations = FastXen.permutations(F)
     }
 
     /// The initial state: every frame guest-owned, untyped and zeroed; no cr3; m2p invalid.

@@ -64,6 +64,7 @@ public struct Explorer<M: Model>: Sendable {
         for (i, a) in model.actions(in: s).enumerated() {
             guard let t = model.next(s, a) else { continue }
             e.transitions += 1
+            if t == s { continue }   // back to itself: visited already
             e.successors.append((i, t, options.fullStates ? 0 : fingerprint(t)))
         }
         return e
@@ -195,6 +196,8 @@ public struct Explorer<M: Model>: Sendable {
                         scratch.removeAll(keepingCapacity: true)
                         for (i, a) in model.actions(in: s).enumerated() {
                             guard let t = model.next(s, a) else { continue }
+                            // A step back to the state itself is a transition to a visited state.
+                            if t == s { stats.transitions += 1; continue }
                             let fp = options.fullStates ? 0 : fingerprint(t)
                             sink &+= table.touch(fp)
                             scratch.append((i, t, fp))
