@@ -112,14 +112,134 @@ extension FastXen {
         return out
     }
 
+    /// Frame `f`'s bytes as one word, its entries renamed by `perm`: the frame's part of
+    /// the renamed state, without building it (entries per table <= 4).
+    @inline(__always)
+    func positionWord(_ s: FastXenState, _ f: Int, _ perm: borrowing InlineArray<16, Int>) -> UInt64 {
+        var w = UInt64(meta(s, f)) | UInt64(s[tcBase &+ f]) &<< 8 | UInt64(s[gcBase &+ f]) &<< 16
+            | UInt64(s[m2pBase &+ f]) &<< 24
+        for slot in 0..<E {
+            let v = entry(s, f, slot)
+            let target = vFrame[v]
+            let renamed = target == 0xFF ? UInt64(v) : UInt64(renameTo[v &* F &+ perm[Int(target)]])
+            w |= renamed &<< UInt64(32 &+ 8 &* slot)
+        }
+        return w
+    }
+
+    /// The fingerprint of `s`'s canonical form, computed without building it: frames in
+    /// signature order, each as one word with its entries renamed (`positionWord`), ties
+    /// broken by the smallest sequence of words over the renamings that keep the order.
+    /// The signature here also counts what points at a frame (by entry shape), which breaks
+    /// most ties; a tie group of frames nothing points at with identical bytes needs no
+    /// search (every order gives the same words). Needs entries per table <= 4 and <= 6
+    /// frames; otherwise it hashes `canonical(s)`.
+    @inline(__always)
+    func canonicalFingerprint(_ s: FastXenState) -> UInt64 {
+        guard E <= 4, F > 1, F <= 6 else { return hashWords(canonical(s)) }
+        var sig = InlineArray<16, UInt64>(repeating: 0)
+        var incoming = InlineArray<16, UInt64>(repeating: 0)
+        for f in 0..<F {
+            for slot in 0..<E {
+                let v = entry(s, f, slot)
+                let t = vFrame[v]
+                if t != 0xFF { incoming[Int(t)] &+= FastXen.mix(UInt64(vShape[v]) &<< 1 | (Int(t) == f ? 1 : 0), 0x51ED_270B_2739_3F1B) }
+            }
+        }
+        var order = InlineArray<16, Int>(repeating: 0)
+        for f in 0..<F { sig[f] = FastXen.mix(signature(s, f), incoming[f]); order[f] = f }
+        for i in 1..<F {
+            let x = order[i]
+            var j = i
+            while j > 0 && sig[order[j - 1]] > sig[x] { order[j] = order[j - 1]; j -= 1 }
+            order[j] = x
+        }
+        var perm = InlineArray<16, Int>(repeating: 0)
+        for position in 0..<F { perm[order[position]] = position }
+        // Tie groups (runs of equal signatures) that need a search.
+        var groupStart = InlineArray<8, Int>(repeating: 0), groupLength = InlineArray<8, Int>(repeating: 0)
+        var groups = 0
+        var i = 0
+        while i < F {
+            var j = i + 1
+            while j < F && sig[order[j]] == sig[order[i]] { j += 1 }
+            if j - i > 1 {
+                // Frames nothing points at (no entry, no cr3) with identical bytes: any order
+                // gives the same words.
+                var trivial = true
+                let first = order[i]
+                for k in i..<j where trivial {
+                    let f = order[k]
+                    if incoming[f] != 0 || signature(s, f) & (0xFF &<< 32) != 0 { trivial = false; break }
+                    for slot in 0..<E where entry(s, f, slot) != entry(s, first, slot) { trivial = false; break }
+                }
+                if !trivial { groupStart[groups] = i; groupLength[groups] = j - i; groups += 1 }
+            }
+            i = j
+        }
+        func cr3Word(_ perm: borrowing InlineArray<16, Int>) -> UInt64 {
+            var w: UInt64 = 0
+            for v in 0..<V {
+                let c = s[cr3Base &+ v]
+                w |= UInt64(c == 0 ? 0 : perm[Int(c) - 1] + 1) &<< UInt64(8 &* v)
+            }
+            return w
+        }
+        var best = InlineArray<17, UInt64>(repeating: 0)
+        for f in 0..<F { best[perm[f]] = positionWord(s, f, perm) }
+        best[F] = cr3Word(perm)
+        if groups > 0 {
+            // Odometer over the permutations of each group's positions.
+            var counter = InlineArray<8, Int>(repeating: 0)
+            var candidate = InlineArray<17, UInt64>(repeating: 0)
+            while true {
+                var g = 0
+                while g < groups {
+                    counter[g] += 1
+                    if counter[g] < FastXen.factorial[groupLength[g]] { break }
+                    counter[g] = 0
+                    g += 1
+                }
+                if g == groups { break }
+                for h in 0..<groups {
+                    let n = groupLength[h], table = FastXen.smallPermutations[n]
+                    for k in 0..<n { perm[order[groupStart[h] + k]] = groupStart[h] + Int(table[counter[h] &* n &+ k]) }
+                }
+                for f in 0..<F { candidate[perm[f]] = positionWord(s, f, perm) }
+                candidate[F] = cr3Word(perm)
+                for k in 0...F where candidate[k] != best[k] {
+                    if candidate[k] < best[k] { best = candidate }
+                    break
+                }
+            }
+        }
+        var h: UInt64 = 0x243F_6A88_85A3_08D3
+        for k in 0...F { h = FastXen.mix(h, best[k]) }
+        return FastXen.finish(h)
+    }
+
+    static let factorial = [1, 1, 2, 6, 24, 120, 720]
+    /// For n in 0...6: every permutation of 0..<n, flattened.
+    static let smallPermutations: [[UInt8]] = (0...6).map { permutations($0) }
+
+    /// fmix64 (MurmurHash3's finaliser): spreads the last word's bits over the whole key.
+    @inline(__always)
+    static func finish(_ x: UInt64) -> UInt64 {
+        var h = x
+        h ^= h >> 33; h &*= 0xFF51_AFD7_ED55_8CCD; h ^= h >> 33; h &*= 0xC4CE_B9FE_1A85_EC53; h ^= h >> 33
+        return h
+    }
+
+    @inline(__always)
+    func hashWords(_ x: FastXenState) -> UInt64 {
+        var h: UInt64 = 0x243F_6A88_85A3_08D3
+        for i in 0..<usedWords { h = FastXen.mix(h, x.word(i)) }
+        return FastXen.finish(h)
+    }
+
     /// A 64-bit fingerprint of the packed state (of its canonical form when `symmetric`).
     @inline(__always)
     public func fingerprint(_ s: FastXenState, symmetric: Bool) -> UInt64 {
-        let x = symmetric ? canonical(s) : s
-        var h: UInt64 = 0x243F_6A88_85A3_08D3
-        for i in 0..<usedWords { h = FastXen.mix(h, x.word(i)) }
-        // fmix64 (MurmurHash3's finaliser) spreads the last word's bits over the whole key.
-        h ^= h >> 33; h &*= 0xFF51_AFD7_ED55_8CCD; h ^= h >> 33; h &*= 0xC4CE_B9FE_1A85_EC53; h ^= h >> 33
-        return h
+        symmetric ? canonicalFingerprint(s) : hashWords(s)
     }
 }
