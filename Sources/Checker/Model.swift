@@ -17,6 +17,10 @@ public protocol Model: Sendable {
     /// The representative of `state`'s symmetry class (identity when the model
     /// has no symmetry). Must map every member of a class to the same state.
     func canonical(_ state: State) -> State
+    /// The representative of `state` under the model's other sound reductions (states
+    /// that behave alike for every action and every invariant), applied before
+    /// `canonical`. Identity when the model has none.
+    func reduced(_ state: State) -> State
     /// The 64-bit key the visited set stores for `state` (of its canonical form when
     /// `symmetric`). Equal states must give equal keys. The default hashes with Swift's
     /// `Hasher`; a model with a packed state supplies a cheaper one.
@@ -25,8 +29,13 @@ public protocol Model: Sendable {
 
 extension Model {
     public func canonical(_ state: State) -> State { state }
+    public func reduced(_ state: State) -> State { state }
+    /// The state the visited set stands for: reduced, then canonical under symmetry.
+    public func key(_ state: State, symmetric: Bool) -> State {
+        symmetric ? canonical(reduced(state)) : reduced(state)
+    }
     public func fingerprint(_ state: State, symmetric: Bool) -> UInt64 {
-        UInt64(bitPattern: Int64(symmetric ? canonical(state).hashValue : state.hashValue))
+        UInt64(bitPattern: Int64(key(state, symmetric: symmetric).hashValue))
     }
 }
 

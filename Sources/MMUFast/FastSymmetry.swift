@@ -242,4 +242,13 @@ extension FastXen {
     public func fingerprint(_ s: FastXenState, symmetric: Bool) -> UInt64 {
         symmetric ? canonicalFingerprint(s) : hashWords(s)
     }
+
+    /// The state with the type of every frame that is not validated reset to none (the
+    /// spec's `forgettingStaleTypes`, on the packed state).
+    @inline(__always)
+    public func forgettingStaleTypes(_ s: FastXenState) -> FastXenState {
+        var x = s
+        for f in 0..<F { let m = meta(x, f); if m & FastXen.validatedBit == 0 && m & 7 != 0 { setMeta(&x, f, m & ~7) } }
+        return x
+    }
 }

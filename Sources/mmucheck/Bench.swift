@@ -12,6 +12,9 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "How many runs (the median is reported).")
     var repeatCount: Int = 1
 
+    @Flag(name: .customLong("no-merge-stale-types"), help: "Keep states that differ only in the stale type of frames that are not validated (merged by default: they behave alike).")
+    var noMergeStaleTypes = false
+
     @Flag(name: .customLong("no-symmetry"), help: "Turn symmetry reduction off.")
     var noSymmetry = false
 
@@ -29,19 +32,20 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        let s: CheckSpec
+        var s: CheckSpec
         do { s = try SpecLoader.load(file: spec) } catch {
             printErr("mmucheck bench: \(error)")
             throw ExitCode(2)
         }
+        if noMergeStaleTypes { s.mergeStaleTypes = false }
         let r = BenchRun.run(s, repeats: repeatCount, symmetry: noSymmetry ? false : nil, fullStates: fullStates, engine: engine?.value) { i, st in
-            printErr(String(format: "run %d: %d states, %d transitions, %.2fs", i, st.distinctStates, st.transitions, st.seconds))
+            printErr(String(format: "run %ld: %ld states, %ld transitions, %.2fs", i, st.distinctStates, st.transitions, st.seconds))
         }
         let m = r.median
         switch format {
         case .text:
-            print("bench \(s.name) (\(s.file)), \(r.runs.count) runs, 1 thread, symmetry \(noSymmetry ? "off" : (s.symmetry ? "on" : "off")), engine: \(r.engine)")
-            print(String(format: "median: %.2fs, %d distinct states, %d transitions", m.seconds, m.distinctStates, m.transitions))
+            print("bench \(s.name) (\(s.file)), \(r.runs.count) runs, 1 thread, symmetry \(noSymmetry ? "off" : (s.symmetry ? "on" : "off")), stale types \(s.mergeStaleTypes ? "merged" : "kept"), engine: \(r.engine)")
+            print(String(format: "median: %.2fs, %ld distinct states, %ld transitions", m.seconds, m.distinctStates, m.transitions))
             print(String(format: "median: %.0f states/s, %.0f transitions/s, %.1f bytes/state", m.statesPerSecond, m.transitionsPerSecond, m.bytesPerState))
             if !r.complete { print("note: the run was cut short by a bound (incomplete)") }
         case .json:

@@ -32,6 +32,9 @@ struct Explore: ParsableCommand {
     @Flag(name: .customLong("keep-going"), help: "Collect one shortest trace per broken invariant instead of stopping at the first.")
     var keepGoing = false
 
+    @Flag(name: .customLong("no-merge-stale-types"), help: "Keep states that differ only in the stale type of frames that are not validated (merged by default: they behave alike).")
+    var noMergeStaleTypes = false
+
     @Flag(name: .customLong("no-symmetry"), help: "Do not canonicalise states under renaming of interchangeable frames.")
     var noSymmetry = false
 
@@ -59,11 +62,12 @@ struct Explore: ParsableCommand {
     }
 
     func run() throws {
-        let loaded: CheckSpec
+        var loaded: CheckSpec
         do { loaded = try SpecLoader.load(file: spec) } catch {
             printErr("mmucheck explore: \(error)")
             throw ExitCode(2)
         }
+        if noMergeStaleTypes { loaded.mergeStaleTypes = false }
         var options = loaded.explorerOptions
         if let depth { options.maxDepth = depth }
         if let maxStates { options.maxStates = maxStates }

@@ -10,14 +10,22 @@ struct Replay: ParsableCommand {
     @Argument(help: "The trace file (JSON, as written by explore --trace-out).")
     var trace: String
 
+    @Option(help: "Engine to replay on: spec (default) or fast (hypervisor traces). auto means fast when it can.")
+    var engine: EngineChoice = .spec
+
     func run() throws {
         let outcome: ReplayOutcome
-        do { outcome = try Checker.Replay.run(try TraceReader.load(file: trace)) } catch {
+        do {
+            let loaded = try TraceReader.load(file: trace)
+            var e = engine.value
+            if e == .auto { e = Engines.fastUnsupported(loaded.spec) == nil ? .fast : .spec }
+            outcome = try Checker.Replay.run(loaded, engine: e)
+        } catch {
             printErr("mmucheck replay: \(error)")
             throw ExitCode(2)
         }
         let t = outcome.trace
-        print("replaying \(trace): \(t.spec.level.rawValue) model, \(t.steps.count) steps"
+        print("replaying \(trace): \(t.spec.level.rawValue) model, \(t.steps.count) steps, \(engine == .fast ? "fast" : "spec") engine"
               + (t.mutations.isEmpty ? "" : ", rules removed: \(t.mutations.joined(separator: ", "))"))
         func holds(_ broken: [(invariant: String, message: String)]) -> String {
             broken.isEmpty ? "all invariants hold" : "BROKEN: " + broken.map { "\($0.invariant) (\($0.message))" }.joined(separator: "; ")

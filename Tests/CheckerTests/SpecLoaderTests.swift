@@ -52,6 +52,18 @@ import MMUSpec
         Case(label: "quoted number", text: good.replacingOccurrences(of: "levels: 2", with: "levels: \"2\""),
              line: 4, key: "sizes.levels"),
         Case(label: "duplicate invariant", text: good + "\ninvariants: [counts-match, counts-match]\n", line: 8, key: "invariants"),
+        Case(label: "unknown engine", text: good + "\nengine: turbo\n", line: 8, key: "engine"),
+        Case(label: "fast engine for the guest model",
+             text: "name: g\nmodel: guest\nsizes:\n  levels: 3\n  entries-per-table: 4\n  machine-frames: 10\n  pfns: 10\n  task-size: 65536\n  fixaddr-top: 131072\nengine: fast\n",
+             line: 10, key: "engine"),
+        Case(label: "fast engine on a configuration too large for it",
+             text: good.replacingOccurrences(of: "machine-frames: 2", with: "machine-frames: 16").replacingOccurrences(of: "entries-per-table: 2", with: "entries-per-table: 8") + "\nengine: fast\n",
+             line: 8, key: "engine"),
+        Case(label: "diff on the guest model",
+             text: "name: g\nmodel: guest\nsizes:\n  levels: 3\n  entries-per-table: 4\n  machine-frames: 10\n  pfns: 10\n  task-size: 65536\n  fixaddr-top: 131072\nchecks: [diff]\n",
+             line: 10, key: "checks"),
+        Case(label: "diff setting out of range", text: good + "\ndiff:\n  steps: 0\n", line: 9, key: "diff.steps"),
+        Case(label: "unknown diff key", text: good + "\ndiff:\n  rounds: 3\n", line: 9, key: "diff.rounds"),
     ]
 
     @Test(arguments: malformed)

@@ -94,7 +94,7 @@ public struct Explorer<M: Model>: Sendable {
         func discover(_ s: M.State, fp: UInt64, parent: UInt32, action: Int) -> UInt32? {
             let index = UInt32(links.count)
             if options.fullStates {
-                let key = options.symmetry ? model.canonical(s) : s
+                let key = model.key(s, symmetric: options.symmetry)
                 if full[key] != nil { return nil }
                 full[key] = index
             } else if !table.insert(fp) {
@@ -213,6 +213,7 @@ public struct Explorer<M: Model>: Sendable {
                     for (k, e) in expansions.enumerated() {
                         let parent = batch[batch.startIndex + k].index
                         stats.transitions += e.transitions
+                        if !options.fullStates { for succ in e.successors { sink &+= table.touch(succ.fp) } }
                         for succ in e.successors where accept(succ.actionIndex, succ.state, succ.fp, parent) {
                             stop = true; break levelLoop
                         }

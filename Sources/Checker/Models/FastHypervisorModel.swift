@@ -15,6 +15,8 @@ public struct FastHypervisorModel: Model {
     /// The spec's actions, index-aligned with `ops`.
     public let xenActions: [XenAction]
     let ops: [FastOp]
+    /// Forget stale types (see `XenState.forgettingStaleTypes`), as `HypervisorModel` does.
+    public let mergesStaleTypes: Bool
 
     /// Throws when the configuration does not fit the packed state.
     public init(spec: CheckSpec, mutations: Set<XenMutation> = [], defects: Set<FastDefect> = []) throws(FastUnsupported) {
@@ -33,6 +35,7 @@ public struct FastHypervisorModel: Model {
         self.engine = engine
         self.xenActions = reference.actionList
         self.ops = ops
+        self.mergesStaleTypes = reference.mergesStaleTypes
     }
 
     public func initialStates() -> [FastXenState] { [engine.initialState] }
@@ -43,8 +46,11 @@ public struct FastHypervisorModel: Model {
         return spec.checkedInvariants.map { inv in NamedInvariant(inv.rawValue) { e.check(inv, $0) } }
     }
     public func canonical(_ state: FastXenState) -> FastXenState { engine.canonical(state) }
+    public func reduced(_ state: FastXenState) -> FastXenState {
+        mergesStaleTypes ? engine.forgettingStaleTypes(state) : state
+    }
     public func fingerprint(_ state: FastXenState, symmetric: Bool) -> UInt64 {
-        engine.fingerprint(state, symmetric: symmetric)
+        engine.fingerprint(reduced(state), symmetric: symmetric)
     }
 
     /// The spec action an op stands for.

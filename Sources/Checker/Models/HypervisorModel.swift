@@ -11,16 +11,22 @@ public struct HypervisorModel: Model {
     public let spec: CheckSpec
     public let mutations: Set<XenMutation>
     public let actionList: [XenAction]
+    /// Forget stale types (`XenState.forgettingStaleTypes`): the spec asks for it and no
+    /// mutation is on (the reduction is not sound under mutations).
+    public let mergesStaleTypes: Bool
 
     /// `mutations` removes hypervisor rules for tests that show the checker finds
     /// the breakage; spec files cannot reach it.
     public init(spec: CheckSpec, mutations: Set<XenMutation> = []) {
         self.spec = spec
         self.mutations = mutations
+        mergesStaleTypes = spec.mergeStaleTypes && mutations.isEmpty
         let enabled = Set(spec.operations ?? XenAction.operationNames)
         actionList = XenState.allActions(config: spec.config, flagChoices: spec.entryFlags)
             .filter { enabled.contains($0.name) }
     }
+
+    public func reduced(_ state: XenState) -> XenState { mergesStaleTypes ? state.forgettingStaleTypes() : state }
 
     public func initialStates() -> [XenState] { [XenState(config: spec.config, mutations: mutations)] }
 

@@ -3,7 +3,7 @@ import Foundation
 /// Renders explorer runs: progress lines, the text summary, the JSON summary.
 public enum ExploreReport {
     public static func progress(_ s: ExplorerStats) -> String {
-        String(format: "progress: %d distinct, %d generated, queue %d, depth %d, %.0f states/s, %.1fs",
+        String(format: "progress: %ld distinct, %ld generated, queue %ld, depth %ld, %.0f states/s, %.1fs",
                s.distinctStates, s.transitions, s.queue, s.depth, s.statesPerSecond, s.seconds)
     }
 
@@ -22,12 +22,13 @@ public enum ExploreReport {
         var verdict = o.verdict
         if let why = o.incomplete { verdict += " (\(why.rawValue))" }
         lines.append("result: \(verdict)")
-        lines.append(String(format: "states: %d distinct, %d transitions, depth %d, %.2fs (%.0f states/s, %.0f transitions/s)",
+        lines.append(String(format: "states: %ld distinct, %ld transitions, depth %ld, %.2fs (%.0f states/s, %.0f transitions/s)",
                             s.distinctStates, s.transitions, s.depth, s.seconds, s.statesPerSecond, s.transitionsPerSecond))
         let storage = options.fullStates ? "full states (inline size only: their heap arrays are not counted)" : "64-bit fingerprints"
-        lines.append(String(format: "storage: %@, %.1f bytes/state in memory (+%d bytes of trace links on disk); symmetry %@",
-                            storage, s.bytesPerState, s.traceBytesOnDisk,
-                            o.spec.level == .guest ? "n/a (guest level)" : options.symmetry ? "on" : "off"))
+        lines.append(String(format: "storage: %@, %.1f bytes/state in memory (+%ld bytes of trace links on disk)",
+                            storage, s.bytesPerState, s.traceBytesOnDisk))
+        lines.append(o.spec.level == .guest ? "reductions: none (guest level)"
+                     : "reductions: symmetry \(options.symmetry ? "on" : "off"), stale types \(o.staleTypesMerged ? "merged" : "kept")")
         if !options.fullStates {
             lines.append(String(format: "fingerprint collision probability (n^2/2^65): %.2g", s.collisionProbability))
         }
@@ -38,6 +39,7 @@ public enum ExploreReport {
         let s = o.stats
         return [
             "spec": o.spec.file, "name": o.spec.name, "model": o.spec.level.rawValue, "engine": o.engine,
+            "symmetry": o.spec.level == .hypervisor && o.spec.symmetry, "staleTypesMerged": o.staleTypesMerged,
             "complete": o.complete, "verdict": o.verdict,
             "incompleteReason": o.incomplete?.rawValue ?? NSNull(),
             "distinctStates": s.distinctStates, "transitions": s.transitions, "depth": s.depth,

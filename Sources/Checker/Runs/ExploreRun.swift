@@ -12,6 +12,8 @@ public struct ExploreOutcome: Sendable {
     /// The engine that ran ("fast" or "spec"), and why `auto` chose the spec, if it did.
     public var engine = "spec"
     public var engineNote: String? = nil
+    /// Whether states differing only in stale types were merged (hypervisor level).
+    public var staleTypesMerged = false
     public var complete: Bool { incomplete == nil }
 
     /// 0 holds, 1 violation, 3 incomplete.
@@ -39,7 +41,8 @@ public enum ExploreRun {
                                 violation: v, describe: { model.xenAction($0).description },
                                 encode: { encodeState(model.specState($0)) })
                 }
-                return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces, engine: "fast")
+                return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces, engine: "fast",
+                                      staleTypesMerged: model.mergesStaleTypes)
             }
             let model = HypervisorModel(spec: spec, mutations: hypervisorMutations)
             let r = Explorer(model: model, options: options).run(progress: progress)
@@ -48,7 +51,8 @@ public enum ExploreRun {
                             violation: $0, describe: { $0.description }, encode: encodeState)
             }
             return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces,
-                                  engine: "spec", engineNote: fallback ?? (engine == .fast ? "the fast engine cannot run this configuration" : nil))
+                                  engine: "spec", engineNote: fallback ?? (engine == .fast ? "the fast engine cannot run this configuration" : nil),
+                                  staleTypesMerged: model.mergesStaleTypes)
         case .guest:
             return GuestModelSupport.explore(spec, options: options, mutations: guestMutations, progress: progress)
         }

@@ -1,3 +1,4 @@
+import MMUFast
 import MMUSpec
 
 /// One replayed step: what the action did and which invariants hold after it.
@@ -27,10 +28,23 @@ public struct ReplayOutcome: Sendable {
 
 /// Re-runs a trace on the model it names.
 public enum Replay {
-    public static func run(_ t: LoadedTrace) throws(SpecError) -> ReplayOutcome {
+    /// `engine`: `.fast` replays on the fast engine (hypervisor traces whose configuration it
+    /// holds); otherwise the spec.
+    public static func run(_ t: LoadedTrace, engine: CheckSpec.Engine = .spec) throws(SpecError) -> ReplayOutcome {
         switch t.spec.level {
         case .hypervisor:
             let mutations = Set(t.mutations.compactMap(XenMutation.init(rawValue:)))
+            if engine == .fast {
+                let model: FastHypervisorModel
+                do { model = try FastHypervisorModel(spec: t.spec, mutations: mutations) } catch {
+                    throw SpecError(file: t.file, line: 1, key: "#meta", message: "the fast engine cannot replay this trace: \(error.reason)")
+                }
+                return try replay(t, model: model, describe: { model.xenAction($0).description }, result: { s, a in
+                    var copy = s
+                    guard let r = model.engine.perform(model.xenAction(a), on: &copy) else { return "unrepresentable" }
+                    return r.error.map(\.description) ?? "ok"
+                })
+            }
             let model = HypervisorModel(spec: t.spec, mutations: mutations)
             return try replay(t, model: model, describe: { $0.description }, result: { s, a in
                 var copy = s

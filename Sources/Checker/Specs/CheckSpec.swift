@@ -56,6 +56,9 @@ public struct CheckSpec: Sendable {
     /// Proof obligations for the `prove` check (all when nil).
     public var proofs: [String]?
     public var engine: Engine = .auto
+    /// Keep one of the states that differ only in stale types (hypervisor level; see
+    /// `XenState.forgettingStaleTypes`). On by default: sound, and reduces the count.
+    public var mergeStaleTypes = true
     public var diff = DiffSettings()
 
     public init(file: String, name: String, level: Level, config: MMUConfig) {

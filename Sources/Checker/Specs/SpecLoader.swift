@@ -49,7 +49,7 @@ public enum SpecLoader {
     // MARK: parsing
 
     static let topKeys = ["name", "model", "sizes", "features", "operations", "entry-flags",
-                          "invariants", "bounds", "symmetry", "checks", "proofs", "engine", "diff"]
+                          "invariants", "bounds", "symmetry", "checks", "proofs", "engine", "diff", "merge-stale-types"]
     static let sizeKeys = ["levels", "entries-per-table", "machine-frames", "pfns", "vcpus", "mms",
                            "task-size", "fixaddr-top", "multicall-batch"]
     static let featureKeys = ["recursive-entries", "preserve-ad", "save-restore"]
@@ -166,6 +166,7 @@ public enum SpecLoader {
             if let n = b["memory-mb"] { spec.maxMemoryMB = try r.int(n, key: "bounds.memory-mb", range: 16...1_048_576) }
         }
         if let n = top["symmetry"] { spec.symmetry = try r.bool(n, key: "symmetry") }
+        if let n = top["merge-stale-types"] { spec.mergeStaleTypes = try r.bool(n, key: "merge-stale-types") }
         if let checks = top["checks"] {
             spec.checks = try r.names(checks, key: "checks", empty: "must name at least one check") { c in
                 CheckSpec.CheckKind(rawValue: c) == nil
