@@ -112,101 +112,86 @@ extension FastXen {
         return out
     }
 
-    /// Frame `f`'s bytes as one word, its entries renamed by `perm`: the frame's part of
-    /// the renamed state, without building it (entries per table <= 4).
-    @inline(__always)
-    func positionWord(_ s: FastXenState, _ f: Int, _ perm: borrowing InlineArray<16, Int>) -> UInt64 {
-        var w = UInt64(meta(s, f)) | UInt64(s[tcBase &+ f]) &<< 8 | UInt64(s[gcBase &+ f]) &<< 16
-            | UInt64(s[m2pBase &+ f]) &<< 24
-        for slot in 0..<E {
-            let v = entry(s, f, slot)
-            let target = vFrame[v]
-            let renamed = target == 0xFF ? UInt64(v) : UInt64(renameTo[v &* F &+ perm[Int(target)]])
-            w |= renamed &<< UInt64(32 &+ 8 &* slot)
-        }
-        return w
-    }
-
     /// The fingerprint of `s`'s canonical form, computed without building it: frames in
-    /// signature order, each as one word with its entries renamed (`positionWord`), ties
-    /// broken by the smallest sequence of words over the renamings that keep the order.
-    /// The signature here also counts what points at a frame (by entry shape), which breaks
-    /// most ties; a tie group of frames nothing points at with identical bytes needs no
-    /// search (every order gives the same words). Needs entries per table <= 4 and <= 6
-    /// frames; otherwise it hashes `canonical(s)`.
+    /// signature order, each as one word (its byte, counts and m2p entry, its entries
+    /// renamed), then the renamed cr3s; ties broken by the smallest sequence of words over
+    /// the renamings that keep the order. The signature counts what points at a frame (by
+    /// entry shape), which breaks most ties; a tie group of frames nothing points at with
+    /// identical bytes needs no search (every order gives the same words). With
+    /// `forgetStaleTypes` the type of a frame that is not validated reads as none.
+    /// Needs entries per table <= 4 and 2...6 frames; otherwise it hashes `canonical(s)`.
     @inline(__always)
-    func canonicalFingerprint(_ s: FastXenState) -> UInt64 {
-        guard E <= 4, F > 1, F <= 6 else { return hashWords(canonical(s)) }
-        var sig = InlineArray<16, UInt64>(repeating: 0)
-        var incoming = InlineArray<16, UInt64>(repeating: 0)
+    func canonicalFingerprint(_ s: FastXenState, forgetStaleTypes: Bool) -> UInt64 {
+        guard E <= 4, F > 1, F <= 6 else {
+            return hashWords(canonical(forgetStaleTypes ? forgettingStaleTypes(s) : s))
+        }
+        // Per frame: the low word (byte, counts, m2p), cr3s naming it, what points at it.
+        var low = InlineArray<8, UInt64>(repeating: 0)
+        var cr3s = InlineArray<8, UInt64>(repeating: 0)
+        var incoming = InlineArray<8, UInt64>(repeating: 0)
+        var sig = InlineArray<8, UInt64>(repeating: 0)
+        for v in 0..<V { let c = Int(s[cr3Base &+ v]); if c != 0 { cr3s[c &- 1] &+= 1 } }
         for f in 0..<F {
+            var m = s[metaBase &+ f]
+            if forgetStaleTypes && m & FastXen.validatedBit == 0 { m &= ~7 }
+            low[f] = UInt64(m) | UInt64(s[tcBase &+ f]) &<< 8 | UInt64(s[gcBase &+ f]) &<< 16 | UInt64(s[m2pBase &+ f]) &<< 24
+            var h = low[f] | cr3s[f] &<< 32
             for slot in 0..<E {
                 let v = entry(s, f, slot)
                 let t = vFrame[v]
-                if t != 0xFF { incoming[Int(t)] &+= FastXen.mix(UInt64(vShape[v]) &<< 1 | (Int(t) == f ? 1 : 0), 0x51ED_270B_2739_3F1B) }
+                let code = UInt64(vShape[v]) &<< 1 | (Int(t) == f ? 1 : 0)
+                h = FastXen.mix(h, code)
+                if t != 0xFF { incoming[Int(t)] &+= (code &+ 1) &* 0x9E37_79B9_7F4A_7C15 }
             }
+            sig[f] = h
         }
-        var order = InlineArray<16, Int>(repeating: 0)
-        for f in 0..<F { sig[f] = FastXen.mix(signature(s, f), incoming[f]); order[f] = f }
+        var order = InlineArray<8, Int>(repeating: 0)
+        for f in 0..<F { sig[f] = FastXen.mix(sig[f], incoming[f]); order[f] = f }
         for i in 1..<F {
             let x = order[i]
             var j = i
-            while j > 0 && sig[order[j - 1]] > sig[x] { order[j] = order[j - 1]; j -= 1 }
+            while j > 0 && sig[order[j &- 1]] > sig[x] { order[j] = order[j &- 1]; j &-= 1 }
             order[j] = x
         }
         var perm = InlineArray<16, Int>(repeating: 0)
         for position in 0..<F { perm[order[position]] = position }
         // Tie groups (runs of equal signatures) that need a search.
-        var groupStart = InlineArray<8, Int>(repeating: 0), groupLength = InlineArray<8, Int>(repeating: 0)
+        var groupStart = InlineArray<4, Int>(repeating: 0), groupLength = InlineArray<4, Int>(repeating: 0)
         var groups = 0
         var i = 0
         while i < F {
-            var j = i + 1
-            while j < F && sig[order[j]] == sig[order[i]] { j += 1 }
-            if j - i > 1 {
-                // Frames nothing points at (no entry, no cr3) with identical bytes: any order
-                // gives the same words.
+            var j = i &+ 1
+            while j < F && sig[order[j]] == sig[order[i]] { j &+= 1 }
+            if j &- i > 1 {
                 var trivial = true
                 let first = order[i]
                 for k in i..<j where trivial {
                     let f = order[k]
-                    if incoming[f] != 0 || signature(s, f) & (0xFF &<< 32) != 0 { trivial = false; break }
+                    if incoming[f] != 0 || cr3s[f] != 0 { trivial = false; break }
                     for slot in 0..<E where entry(s, f, slot) != entry(s, first, slot) { trivial = false; break }
                 }
-                if !trivial { groupStart[groups] = i; groupLength[groups] = j - i; groups += 1 }
+                if !trivial { groupStart[groups] = i; groupLength[groups] = j &- i; groups &+= 1 }
             }
             i = j
         }
-        func cr3Word(_ perm: borrowing InlineArray<16, Int>) -> UInt64 {
-            var w: UInt64 = 0
-            for v in 0..<V {
-                let c = s[cr3Base &+ v]
-                w |= UInt64(c == 0 ? 0 : perm[Int(c) - 1] + 1) &<< UInt64(8 &* v)
-            }
-            return w
-        }
-        var best = InlineArray<17, UInt64>(repeating: 0)
-        for f in 0..<F { best[perm[f]] = positionWord(s, f, perm) }
-        best[F] = cr3Word(perm)
+        var best = renamedWords(s, low, perm)
         if groups > 0 {
             // Odometer over the permutations of each group's positions.
-            var counter = InlineArray<8, Int>(repeating: 0)
-            var candidate = InlineArray<17, UInt64>(repeating: 0)
+            var counter = InlineArray<4, Int>(repeating: 0)
             while true {
                 var g = 0
                 while g < groups {
-                    counter[g] += 1
+                    counter[g] &+= 1
                     if counter[g] < FastXen.factorial[groupLength[g]] { break }
                     counter[g] = 0
-                    g += 1
+                    g &+= 1
                 }
                 if g == groups { break }
                 for h in 0..<groups {
                     let n = groupLength[h], table = FastXen.smallPermutations[n]
-                    for k in 0..<n { perm[order[groupStart[h] + k]] = groupStart[h] + Int(table[counter[h] &* n &+ k]) }
+                    for k in 0..<n { perm[order[groupStart[h] &+ k]] = groupStart[h] &+ Int(table[counter[h] &* n &+ k]) }
                 }
-                for f in 0..<F { candidate[perm[f]] = positionWord(s, f, perm) }
-                candidate[F] = cr3Word(perm)
+                let candidate = renamedWords(s, low, perm)
                 for k in 0...F where candidate[k] != best[k] {
                     if candidate[k] < best[k] { best = candidate }
                     break
@@ -216,6 +201,35 @@ extension FastXen {
         var h: UInt64 = 0x243F_6A88_85A3_08D3
         for k in 0...F { h = FastXen.mix(h, best[k]) }
         return FastXen.finish(h)
+    }
+
+    /// The words of `s` renamed by `perm`, in position order, cr3s last (`low`: each
+    /// frame's byte, counts and m2p entry).
+    @inline(__always)
+    func renamedWords(_ s: FastXenState, _ low: InlineArray<8, UInt64>,
+                      _ perm: InlineArray<16, Int>) -> InlineArray<8, UInt64> {
+        var w = InlineArray<8, UInt64>(repeating: 0)
+        vFrame.withUnsafeBufferPointer { frameOf in
+            renameTo.withUnsafeBufferPointer { rename in
+                for f in 0..<F {
+                    var x = low[f]
+                    for slot in 0..<E {
+                        let v = Int(s[f &* E &+ slot])
+                        let target = frameOf[v]
+                        let renamed = target == 0xFF ? UInt64(v) : UInt64(rename[v &* F &+ perm[Int(target)]])
+                        x |= renamed &<< UInt64(32 &+ 8 &* slot)
+                    }
+                    w[perm[f]] = x
+                }
+            }
+        }
+        var c: UInt64 = 0
+        for v in 0..<V {
+            let r = s[cr3Base &+ v]
+            c |= UInt64(r == 0 ? 0 : perm[Int(r) &- 1] &+ 1) &<< UInt64(8 &* v)
+        }
+        w[F] = c
+        return w
     }
 
     static let factorial = [1, 1, 2, 6, 24, 120, 720]
@@ -239,8 +253,9 @@ extension FastXen {
 
     /// A 64-bit fingerprint of the packed state (of its canonical form when `symmetric`).
     @inline(__always)
-    public func fingerprint(_ s: FastXenState, symmetric: Bool) -> UInt64 {
-        symmetric ? canonicalFingerprint(s) : hashWords(s)
+    public func fingerprint(_ s: FastXenState, symmetric: Bool, forgetStaleTypes: Bool = false) -> UInt64 {
+        if symmetric { return canonicalFingerprint(s, forgetStaleTypes: forgetStaleTypes) }
+        return hashWords(forgetStaleTypes ? forgettingStaleTypes(s) : s)
     }
 
     /// The state with the type of every frame that is not validated reset to none (the

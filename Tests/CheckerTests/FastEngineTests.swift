@@ -96,10 +96,13 @@ import Testing
                 #expect(model.specState(r) == specState.permutingFrames(p))
                 #expect(e.canonical(r) == e.canonical(s))
                 #expect(e.fingerprint(r, symmetric: true) == e.fingerprint(s, symmetric: true))
+                #expect(e.fingerprint(r, symmetric: true, forgetStaleTypes: true) == e.fingerprint(s, symmetric: true, forgetStaleTypes: true))
                 checked += 1
             }
         }
         #expect(checked == 1200)
+        // The fingerprint tells classes apart: 200 random states are not all one class.
+        #expect(Set((0..<50).map { e.fingerprint(model.actions(in: e.initialState).indices.dropFirst($0).first.flatMap { e.step(e.initialState, model.actions(in: e.initialState)[$0]) } ?? e.initialState, symmetric: true) }).count > 1)
     }
 
     /// A counterexample found on the fast engine replays on both engines to the same violation.

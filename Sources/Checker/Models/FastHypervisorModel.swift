@@ -50,7 +50,7 @@ public struct FastHypervisorModel: Model {
         mergesStaleTypes ? engine.forgettingStaleTypes(state) : state
     }
     public func fingerprint(_ state: FastXenState, symmetric: Bool) -> UInt64 {
-        engine.fingerprint(reduced(state), symmetric: symmetric)
+        engine.fingerprint(state, symmetric: symmetric, forgetStaleTypes: mergesStaleTypes)
     }
 
     /// The spec action an op stands for.
