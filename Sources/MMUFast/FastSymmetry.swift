@@ -1,3 +1,5 @@
+import MMUSpec
+
 /// Symmetry over interchangeable machine frames on the packed state, and fingerprints.
 ///
 /// As in the spec engine's `canonical`: frames are ordered by a signature that names no
@@ -54,6 +56,15 @@ extension FastXen {
         return t
     }
 
+    /// `s` with frames renamed by `perm` (`perm[old] = new`), nil when `perm` is not a
+    /// permutation of the frames (for tests and the differential tester).
+    public func renaming(_ s: FastXenState, _ perm: [Int]) -> FastXenState? {
+        guard perm.count == F, Set(perm) == Set(0..<F) else { return nil }
+        var p = InlineArray<16, Int>(repeating: 0)
+        for (i, x) in perm.enumerated() { p[i] = x }
+        return permuted(s, p)
+    }
+
     /// The representative of `s`'s class under renaming of machine frames.
     public func canonical(_ s: FastXenState) -> FastXenState {
         guard F > 1 else { return s }
@@ -98,18 +109,7 @@ extension FastXen {
     static func permutations(_ n: Int) -> [UInt8] {
         var count = 1
         for k in 1...max(1, n) { count *= k; if count > maxArrangements { return [] } }
-        var out: [UInt8] = []
-        var perm = [Int](repeating: -1, count: n), used = [Bool](repeating: false, count: n)
-        func place(_ i: Int) {
-            if i == n { out += perm.map { UInt8($0) }; return }
-            for j in 0..<n where !used[j] {
-                used[j] = true; perm[i] = j
-                place(i + 1)
-                used[j] = false
-            }
-        }
-        place(0)
-        return out
+        return Permutations.all(of: n).flatMap { $0.map { UInt8($0) } }
     }
 
     /// The fingerprint of `s`'s canonical form, computed without building it: frames in

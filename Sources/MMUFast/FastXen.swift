@@ -127,7 +127,10 @@ public struct FastXen: Sendable {
                     fp[o * n + v] = oldFast || a.flags.symmetricDifference(b.flags).isSubset(of: PTEFlags.fastPathWhitelist)
                 }
                 let m = PTE(frame: b.frame, flags: b.flags.union(a.flags.intersection(ad)))
-                merge[o * n + v] = index[m] ?? UInt8(v)
+                guard let mi = index[m] else {   // the closure above makes this unreachable
+                    throw FastUnsupported(reason: "entry value \(m) missing from the value table")
+                }
+                merge[o * n + v] = mi
             }
         }
         fastPath = fp; mergeAD = merge

@@ -44,6 +44,21 @@ import Testing
         #expect(try mmucheck(["explore", "specs/hypervisor-small.yaml", "--depth", "-3"]).code == 2)
     }
 
+    /// `diff` and `--engine`: exit 0 with "no mismatch" on a hypervisor spec, exit 2 naming
+    /// why on a spec the fast engine cannot run.
+    @Test func diffAndEngineSelection() throws {
+        let ok = try mmucheck(["diff", "specs/quick/hypervisor-tiny.yaml", "--runs", "5", "--states", "50"])
+        #expect(ok.code == 0 && ok.out.contains("no mismatch"), "\(ok.out)\(ok.err)")
+        let guest = try mmucheck(["diff", "specs/guest-pae.yaml"])
+        #expect(guest.code == 2 && guest.err.contains("hypervisor"), "\(guest.err)")
+        let fastGuest = try mmucheck(["explore", "specs/guest-pae.yaml", "--engine", "fast", "--depth", "1"])
+        #expect(fastGuest.code == 2 && fastGuest.err.contains("--engine fast"), "\(fastGuest.err)")
+        let spec = try mmucheck(["explore", "specs/quick/hypervisor-tiny.yaml", "--engine", "spec", "--format", "json", "--quiet"])
+        let fast = try mmucheck(["explore", "specs/quick/hypervisor-tiny.yaml", "--engine", "fast", "--format", "json", "--quiet"])
+        #expect(spec.out.contains("\"engine\" : \"spec\"") && fast.out.contains("\"engine\" : \"fast\""), "\(spec.out)")
+        #expect(try mmucheck(["explore", "specs/quick/hypervisor-tiny.yaml", "--engine", "turbo"]).code == 2)
+    }
+
     @Test func malformedSpecIsExit2WithFileLineKey() throws {
         let f = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(getpid()).yaml").path
         defer { try? FileManager.default.removeItem(atPath: f) }

@@ -41,10 +41,11 @@ public struct DiffOutcome: Sendable {
 /// invariant's verdict; the explorer's compiled fast path (`step`) must agree with the
 /// general one. Two phases, both deterministic:
 /// 1. breadth-first over spec states (no symmetry) up to `states`, comparing every action
-///    the explorer offers from each state;
+///    the explorer offers from each state; on each new state, a random renaming of frames
+///    must agree with the spec's renaming and keep the canonical fingerprint;
 /// 2. `runs` random runs of `steps` operations from a seeded generator, drawing from every
 ///    operation (machphys and tlb-flush included), multi-request batches, and arguments out
-///    of range; of up to 8 draws per step the first the spec accepts moves the run on, and
+///    of range (negative too; preserve-AD when the configuration lacks it); of up to 8 draws per step the first the spec accepts moves the run on, and
 ///    every draw is compared.
 public enum DiffRun {
     public static func run(_ spec: CheckSpec, settings: CheckSpec.DiffSettings? = nil,
@@ -103,6 +104,22 @@ public enum DiffRun {
             return .success((x2, f2, r2.error == nil))
         }
 
+        var rng = SplitMix64(seed: settings.seed)
+        let frames = spec.config.machineFrames
+        /// Symmetry on the packed state: a random renaming agrees with the spec's renaming,
+        /// and leaves the canonical fingerprints (with and without stale types) unchanged.
+        func symmetryDifference(_ x: XenState, _ f: FastXenState) -> String? {
+            var perm = Array(0..<frames)
+            for i in stride(from: frames - 1, to: 0, by: -1) { perm.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            guard let r = engine.renaming(f, perm) else { return "renaming \(perm) refused" }
+            if model.specState(r) != x.permutingFrames(perm) { return "renaming by \(perm) disagrees with the spec's renaming" }
+            for forget in [false, true] where engine.fingerprint(r, symmetric: true, forgetStaleTypes: forget)
+                != engine.fingerprint(f, symmetric: true, forgetStaleTypes: forget) {
+                return "the canonical fingerprint changes under the renaming \(perm) (stale types \(forget ? "forgotten" : "kept"))"
+            }
+            return nil
+        }
+
         // Phase 1: breadth-first over spec states.
         let initial = (XenState(config: spec.config, mutations: mutations), engine.initialState)
         if settings.states > 0 {
@@ -120,6 +137,10 @@ public enum DiffRun {
                     case .success(let (x2, f2, ok)):
                         guard ok, !seen.contains(x2) else { continue }
                         seen.insert(x2)
+                        if let why = symmetryDifference(x2, f2) {
+                            out.mismatch = DiffMismatch(phase: "breadth-first", actions: path + [a.description], what: "symmetry: " + why)
+                            return out
+                        }
                         // Invariant verdicts once per new state.
                         for inv in spec.checkedInvariants where (x2.check(inv) == nil) != (engine.check(inv, f2) == nil) {
                             out.mismatch = DiffMismatch(phase: "breadth-first", actions: path + [a.description],
@@ -133,7 +154,6 @@ public enum DiffRun {
         }
 
         // Phase 2: random runs.
-        var rng = SplitMix64(seed: settings.seed)
         let pool = XenState.allActions(config: spec.config, flagChoices: spec.entryFlags)
             + (0..<spec.config.vcpus).map { XenAction.hypercall(vcpu: $0, .mmuextOp([.tlbFlush])) }
         guard !pool.isEmpty else { return out }
@@ -183,7 +203,13 @@ public enum DiffRun {
         if roll < 20 {
             // Out of range: one past the end of frames, slots, vCPUs, levels, pfns or addresses.
             let F = config.machineFrames, E = config.entriesPerTable
-            switch rng.next() % 7 {
+            switch rng.next() % 11 {
+            case 7: return .hypercall(vcpu: 0, .mmuUpdate([.normal(ptr: EntryRef(mfn: -1, slot: 0), val: .none)]))
+            case 8: return .hypercall(vcpu: -1, .mmuextOp([.unpin(mfn: 0)]))
+            case 9: return .guestStore(vcpu: 0, va: -MMUConfig.pageSize, slot: -1, val: .none)
+            case 10:
+                // preserve-AD whether or not the configuration has it (refused when it has not).
+                return .hypercall(vcpu: 0, .mmuUpdate([.preserveAD(ptr: EntryRef(mfn: Int(rng.next() % UInt64(F)), slot: Int(rng.next() % UInt64(E))), val: .none)]))
             case 0: return .hypercall(vcpu: 0, .mmuUpdate([.normal(ptr: EntryRef(mfn: F, slot: 0), val: .none)]))
             case 1: return .hypercall(vcpu: 0, .mmuUpdate([.normal(ptr: EntryRef(mfn: 0, slot: E), val: .none)]))
             case 2: return .hypercall(vcpu: config.vcpus, .mmuextOp([.newBaseptr(mfn: 0)]))

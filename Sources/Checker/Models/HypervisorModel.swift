@@ -97,21 +97,7 @@ public enum Symmetry {
     public static let maxArrangements = 720
 
     /// Every permutation of `0..<n`, in lexicographic order.
-    public static func permutations(of n: Int) -> [[Int]] {
-        var out: [[Int]] = []
-        var perm = Array(repeating: -1, count: n)
-        var used = Array(repeating: false, count: n)
-        func place(_ i: Int) {
-            if i == n { out.append(perm); return }
-            for j in 0..<n where !used[j] {
-                used[j] = true; perm[i] = j
-                place(i + 1)
-                used[j] = false
-            }
-        }
-        place(0)
-        return out
-    }
+    public static func permutations(of n: Int) -> [[Int]] { Permutations.all(of: n) }
 
     /// What a frame looks like without naming any frame: owner, type, flags, pin,
     /// its entries' flags and presence, how many cr3s name it, its m2p entry.
