@@ -6,7 +6,7 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run every check the spec files ask for (default: specs/) and print a summary table.",
         discussion: """
-        Each spec file names its checks (explore, prove). Exit 0 when every check holds, 1 on a \
+        Each spec file names its checks (explore, prove, diff). Exit 0 when every check holds, 1 on a \
         violation or failed proof, 2 when a spec file is malformed (nothing is run), 3 when a run was \
         cut short by a bound (incomplete, never reported as holding).
         """)

@@ -7,7 +7,7 @@ import Foundation
 struct MMUCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mmucheck",
-        abstract: "Check the Xen paravirtualised MMU protocol: bounded model checking and Z3 proofs (differential testing: planned).",
+        abstract: "Check the Xen paravirtualised MMU protocol: bounded model checking, Z3 proofs, differential testing of the fast engine against the spec.",
         discussion: """
         Exit codes: 0 every check holds, 1 a violation or failed proof, 2 bad input \
         (spec file, trace file, flag), 3 incomplete (a bound, limit or solver timeout cut the answer short).

@@ -25,7 +25,7 @@ struct Replay: ParsableCommand {
             throw ExitCode(2)
         }
         let t = outcome.trace
-        print("replaying \(trace): \(t.spec.level.rawValue) model, \(t.steps.count) steps, \(engine == .fast ? "fast" : "spec") engine"
+        print("replaying \(trace): \(t.spec.level.rawValue) model, \(t.steps.count) steps, \(outcome.engine) engine"
               + (t.mutations.isEmpty ? "" : ", rules removed: \(t.mutations.joined(separator: ", "))"))
         func holds(_ broken: [(invariant: String, message: String)]) -> String {
             broken.isEmpty ? "all invariants hold" : "BROKEN: " + broken.map { "\($0.invariant) (\($0.message))" }.joined(separator: "; ")

@@ -18,7 +18,8 @@ enum GuestModelSupport {
             TraceRecord(spec: spec, model: model, mutations: mutations.map(\.rawValue).sorted(), violation: $0,
                         describe: { $0.description }, encode: ExploreRun.encodeState)
         }
-        return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces)
+        return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces,
+                              engine: "spec", engineNote: "the fast engine covers the hypervisor model only")
     }
 
     static func replay(_ t: LoadedTrace) throws(SpecError) -> ReplayOutcome {

@@ -38,7 +38,7 @@ public enum ExploreReport {
     public static func json(_ o: ExploreOutcome) -> [String: Any] {
         let s = o.stats
         return [
-            "spec": o.spec.file, "name": o.spec.name, "model": o.spec.level.rawValue, "engine": o.engine,
+            "spec": o.spec.file, "name": o.spec.name, "model": o.spec.level.rawValue, "engine": o.engine, "engineNote": o.engineNote ?? NSNull(),
             "symmetry": o.spec.level == .hypervisor && o.spec.symmetry, "staleTypesMerged": o.staleTypesMerged,
             "complete": o.complete, "verdict": o.verdict,
             "incompleteReason": o.incomplete?.rawValue ?? NSNull(),

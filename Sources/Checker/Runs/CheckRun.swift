@@ -24,7 +24,7 @@ public enum CheckRun {
             switch kind {
             case .explore:
                 let o = ExploreRun.run(spec, options: spec.explorerOptions, progress: progress)
-                var detail = "\(o.engine) engine, \(o.stats.distinctStates) states, \(o.stats.transitions) transitions, depth \(o.stats.depth)"
+                var detail = "\(o.engine) engine\(o.engineNote.map { " (\($0))" } ?? ""), \(o.stats.distinctStates) states, \(o.stats.transitions) transitions, depth \(o.stats.depth)"
                 if let v = o.violations.first { detail = "\(v.invariant) broken after \(v.actions.count) steps; " + detail }
                 if let why = o.incomplete { detail += " (\(why.rawValue))" }
                 row = CheckRow(spec: spec.name, file: spec.file, check: "explore", verdict: o.verdict, detail: detail,

@@ -14,6 +14,8 @@ public struct ReplayOutcome: Sendable {
     public let steps: [ReplayStep]
     /// The invariants broken in the initial state.
     public let brokenInitially: [(invariant: String, message: String)]
+    /// The engine that replayed it ("spec" or "fast").
+    public var engine = "spec"
     /// True when the trace's recorded invariant is broken after its last step.
     public var reproduced: Bool {
         guard let inv = trace.invariant else { return false }
@@ -39,11 +41,13 @@ public enum Replay {
                 do { model = try FastHypervisorModel(spec: t.spec, mutations: mutations) } catch {
                     throw SpecError(file: t.file, line: 1, key: "#meta", message: "the fast engine cannot replay this trace: \(error.reason)")
                 }
-                return try replay(t, model: model, describe: { model.xenAction($0).description }, result: { s, a in
+                var out = try replay(t, model: model, describe: { model.xenAction($0).description }, result: { s, a in
                     var copy = s
                     guard let r = model.engine.perform(model.xenAction(a), on: &copy) else { return "unrepresentable" }
                     return r.error.map(\.description) ?? "ok"
                 })
+                out.engine = "fast"
+                return out
             }
             let model = HypervisorModel(spec: t.spec, mutations: mutations)
             return try replay(t, model: model, describe: { $0.description }, result: { s, a in
