@@ -59,13 +59,18 @@ public struct Explorer<M: Model>: Sendable {
         var transitions = 0
     }
 
-    private func expand(_ s: M.State) -> Expansion {
+    /// `visited`: a read-only view of the visited set as it was before this batch; a
+    /// successor already in it is dropped here, on the worker, instead of on the merge
+    /// thread (it would be rejected there anyway, so the result is the same).
+    private func expand(_ s: M.State, visited: UnsafeBufferPointer<UInt64>?) -> Expansion {
         var e = Expansion()
         for (i, a) in model.actions(in: s).enumerated() {
             guard let t = model.next(s, a) else { continue }
             e.transitions += 1
             if t == s { continue }   // back to itself: visited already
-            e.successors.append((i, t, options.fullStates ? 0 : fingerprint(t)))
+            let fp = options.fullStates ? 0 : fingerprint(t)
+            if let visited, FingerprintTable.contains(fp, in: visited) { continue }
+            e.successors.append((i, t, fp))
         }
         return e
     }
@@ -209,7 +214,9 @@ public struct Explorer<M: Model>: Sendable {
                     }
                 } else {
                     let batch = frontier[position..<end]
-                    let expansions = expandBatch(Array(batch.map(\.state)))
+                    let states = Array(batch.map(\.state))
+                    let expansions = options.fullStates ? expandBatch(states, visited: nil)
+                        : table.withReadOnlyView { expandBatch(states, visited: $0) }
                     for (k, e) in expansions.enumerated() {
                         let parent = batch[batch.startIndex + k].index
                         stats.transitions += e.transitions
@@ -254,18 +261,19 @@ public struct Explorer<M: Model>: Sendable {
                                  violations: violations)
     }
 
-    private func expandBatch(_ states: [M.State]) -> [Expansion] {
-        if options.threads <= 1 || states.count < 64 { return states.map(expand) }
+    private func expandBatch(_ states: [M.State], visited: UnsafeBufferPointer<UInt64>?) -> [Expansion] {
+        if options.threads <= 1 || states.count < 64 { return states.map { expand($0, visited: visited) } }
         let n = states.count
         let results = UnsafeMutableBufferPointer<Expansion>.allocate(capacity: n)
         results.initialize(repeating: Expansion())
         defer { results.deinitialize(); results.deallocate() }
         let workers = options.threads
         nonisolated(unsafe) let out = results
+        nonisolated(unsafe) let view = visited   // read-only while the workers run
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var i = w
             while i < n {
-                out[i] = expand(states[i])
+                out[i] = expand(states[i], visited: view)
                 i += workers
             }
         }

@@ -31,6 +31,26 @@ struct FingerprintTable {
         }.onTrue { count += 1 }
     }
 
+    /// Calls `body` with a read-only view of the table for lookups from other threads
+    /// (`contains(_:in:)`); the table must not change while `body` runs.
+    func withReadOnlyView<R>(_ body: (UnsafeBufferPointer<UInt64>) -> R) -> R {
+        keys.withUnsafeBufferPointer(body)
+    }
+
+    /// Is `fp` in the table whose slots are `k` (a read-only view)?
+    static func contains(_ fp: UInt64, in k: UnsafeBufferPointer<UInt64>) -> Bool {
+        let key = fp == 0 ? 1 : fp
+        let n = k.count
+        var i = Int(truncatingIfNeeded: key.multipliedFullWidth(by: UInt64(n)).high)
+        while true {
+            let x = k[i]
+            if x == 0 { return false }
+            if x == key { return true }
+            i += 1
+            if i == n { i = 0 }
+        }
+    }
+
     /// Reads the slot where `fp` would start probing, so that a batch of lookups issued
     /// first (independent loads the CPU overlaps) finds the slots in cache when
     /// `insert` follows. The value read means nothing; callers fold it into a sink.
