@@ -168,7 +168,9 @@ public struct Explorer<M: Model>: Sendable {
         var scratch: [(actionIndex: Int, state: M.State, fp: UInt64)] = []
         var sink: UInt64 = 0
         // Bounds and Ctrl-C are polled after every chunk of states: 32, halved (down to 1)
-        // whenever a chunk takes more than a quarter of a second (huge action lists).
+        // whenever a chunk takes more than a quarter of a second (huge action lists), and
+        // doubled back (up to 32) when chunks are quick again: a one-off slow chunk (the
+        // visited set growing) must not leave the run polling, and the threads idle, for good.
         var chunk = 32
         while !stop && !frontier.isEmpty {
             if let maxDepth = options.maxDepth, depth >= maxDepth {
@@ -228,7 +230,7 @@ public struct Explorer<M: Model>: Sendable {
                 }
                 position = end
                 let now = elapsed()
-                if now - chunkStart > 0.25 { chunk = max(1, chunk / 2) }
+                if now - chunkStart > 0.25 { chunk = max(1, chunk / 2) } else if now - chunkStart < 0.05 { chunk = min(32, chunk * 2) }
                 stats.distinctStates = links.count
                 stats.depth = deepest
                 stats.queue = frontier.count - position + next.count
@@ -262,7 +264,7 @@ public struct Explorer<M: Model>: Sendable {
     }
 
     private func expandBatch(_ states: [M.State], visited: UnsafeBufferPointer<UInt64>?) -> [Expansion] {
-        if options.threads <= 1 || states.count < 64 { return states.map { expand($0, visited: visited) } }
+        if options.threads <= 1 || states.count < 2 * options.threads { return states.map { expand($0, visited: visited) } }
         let n = states.count
         let results = UnsafeMutableBufferPointer<Expansion>.allocate(capacity: n)
         results.initialize(repeating: Expansion())
