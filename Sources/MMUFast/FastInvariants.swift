@@ -143,16 +143,6 @@ extension FastXen {
         for v in 0..<V { let r = cr3(s, v); if r >= 0 { body(r, rootType, { "the cr3 of vCPU \(v)" }) } }
     }
 
-    /// Type and general counts recomputed from the references (what the stored ones must equal).
-    public func derivedCounts(_ s: FastXenState) -> (type: [Int], general: [Int]) {
-        var tc = [Int](repeating: 0, count: F), gc = [Int](repeating: 0, count: F)
-        forEachReference(s) { t, d, _ in
-            gc[t] += 1
-            if d == type(s, t) { tc[t] += 1 }
-        }
-        return (tc, gc)
-    }
-
     /// The stored counts.
     public func storedCounts(_ s: FastXenState) -> (type: [Int], general: [Int]) {
         ((0..<F).map { typeCount(s, $0) }, (0..<F).map { generalCount(s, $0) })
