@@ -25,6 +25,10 @@ public protocol Model: Sendable {
     /// `symmetric`). Equal states must give equal keys. The default hashes with Swift's
     /// `Hasher`; a model with a packed state supplies a cheaper one.
     func fingerprint(_ state: State, symmetric: Bool) -> UInt64
+    /// A hash of `state` as it is (no reduction, no symmetry), well mixed in its low bits:
+    /// the explorer uses it to drop a state's repeated successors before fingerprinting
+    /// them. The default is Swift's `Hasher`; a packed state supplies a cheaper one.
+    func stateHash(_ state: State) -> UInt64
 }
 
 extension Model {
@@ -37,6 +41,7 @@ extension Model {
     public func fingerprint(_ state: State, symmetric: Bool) -> UInt64 {
         UInt64(bitPattern: Int64(key(state, symmetric: symmetric).hashValue))
     }
+    public func stateHash(_ state: State) -> UInt64 { UInt64(bitPattern: Int64(state.hashValue)) }
 }
 
 /// One named predicate over states. The check returns nil when it holds, else

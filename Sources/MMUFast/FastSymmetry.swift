@@ -65,8 +65,37 @@ extension FastXen {
         return permuted(s, p)
     }
 
-    /// The representative of `s`'s class under renaming of machine frames.
+    /// `s` with every table's entries renamed by slot permutation number `k` of
+    /// `slotPermutations` (`XenState.permutingSlots` on the packed state).
+    @inline(__always)
+    func slotPermuted(_ s: FastXenState, _ k: Int) -> FastXenState {
+        var t = s
+        let base = k &* E
+        for f in 0..<F {
+            for slot in 0..<E { t[f &* E &+ Int(slotPermutations[base &+ slot])] = s[f &* E &+ slot] }
+        }
+        return t
+    }
+
+    /// `s` with every table's slots renamed by `sigma` (`sigma[old] = new`), nil when `sigma`
+    /// is not a permutation of the slots (for tests and the differential tester).
+    public func renamingSlots(_ s: FastXenState, _ sigma: [Int]) -> FastXenState? {
+        guard sigma.count == E, Set(sigma) == Set(0..<E) else { return nil }
+        var t = s
+        for f in 0..<F { for slot in 0..<E { t[f &* E &+ sigma[slot]] = s[f &* E &+ slot] } }
+        return t
+    }
+
+    /// The representative of `s`'s class under renaming of machine frames and of entry
+    /// slots: the smallest frame representative of `s`'s slot renamings.
     public func canonical(_ s: FastXenState) -> FastXenState {
+        var best = frameCanonical(s)
+        for k in 1..<slotRenamings { let t = frameCanonical(slotPermuted(s, k)); if t < best { best = t } }
+        return best
+    }
+
+    /// The representative of `s`'s class under renaming of machine frames.
+    func frameCanonical(_ s: FastXenState) -> FastXenState {
         guard F > 1 else { return s }
         var sig = InlineArray<16, UInt64>(repeating: 0)
         var order = InlineArray<16, Int>(repeating: 0)
@@ -112,7 +141,46 @@ extension FastXen {
         return Permutations.all(of: n).flatMap { $0.map { UInt8($0) } }
     }
 
-    /// The fingerprint of `s`'s canonical form, computed without building it: frames in
+    /// The fingerprint of `s`'s class under renaming of frames and slots: the smallest
+    /// frame-canonical fingerprint over the slot renamings that minimise a cheap slot key,
+    /// a sum over frames (so blind to frame names) of each frame's byte and its entries'
+    /// shapes in slot order. Renaming the frames of `s` leaves each renaming's key alone and
+    /// renaming its slots permutes the keys, so the states tried are the same for every
+    /// member of the class (up to frame renaming, which the frame-canonical fingerprint
+    /// absorbs): the result is constant on the class, and distinct classes differ but for
+    /// fingerprint collisions. Most states have one minimal renaming, so one canonicalisation.
+    @inline(__always)
+    func canonicalFingerprint(_ s: FastXenState, forgetStaleTypes: Bool) -> UInt64 {
+        guard slotRenamings > 1 else { return frameCanonicalFingerprint(s, forgetStaleTypes: forgetStaleTypes) }
+        var keys = InlineArray<24, UInt64>(repeating: 0)
+        var least = UInt64.max
+        for k in 0..<slotRenamings {
+            var sum: UInt64 = 0
+            for f in 0..<F {
+                var m = s[metaBase &+ f]
+                if forgetStaleTypes && m & FastXen.validatedBit == 0 { m &= ~7 }
+                var w = UInt64(m)
+                for slot in 0..<E {
+                    // The entry that renaming k moves into `slot`.
+                    let v = entry(s, f, Int(slotInverse[k &* E &+ slot]))
+                    w = w &<< 12 | UInt64(vShape[v]) &<< 1 | (Int(vFrame[v]) == f ? 1 : 0)
+                }
+                sum &+= FastXen.finish(w)
+            }
+            keys[k] = sum
+            if sum < least { least = sum }
+        }
+        var best = UInt64.max
+        for k in 0..<slotRenamings where keys[k] == least {
+            let h = frameCanonicalFingerprint(k == 0 ? s : slotPermuted(s, k), forgetStaleTypes: forgetStaleTypes)
+            if h < best { best = h }
+        }
+        // The smallest of several hashes is biased towards 0; the visited set places keys by
+        // their high bits, so spread them again (fmix64 is a bijection: no new collisions).
+        return FastXen.finish(best)
+    }
+
+    /// The fingerprint of `s`'s canonical form under renaming of frames, computed without building it: frames in
     /// signature order, each as one word (its byte, counts and m2p entry, its entries
     /// renamed), then the renamed cr3s; ties broken by the smallest sequence of words over
     /// the renamings that keep the order. The signature counts what points at a frame (by
@@ -121,9 +189,9 @@ extension FastXen {
     /// `forgetStaleTypes` the type of a frame that is not validated reads as none.
     /// Needs entries per table <= 4 and 2...6 frames; otherwise it hashes `canonical(s)`.
     @inline(__always)
-    func canonicalFingerprint(_ s: FastXenState, forgetStaleTypes: Bool) -> UInt64 {
+    func frameCanonicalFingerprint(_ s: FastXenState, forgetStaleTypes: Bool) -> UInt64 {
         guard E <= 4, F > 1, F <= 6 else {
-            return hashWords(canonical(forgetStaleTypes ? forgettingStaleTypes(s) : s))
+            return hashWords(frameCanonical(forgetStaleTypes ? forgettingStaleTypes(s) : s))
         }
         // Per frame: the low word (byte, counts, m2p), cr3s naming it, what points at it.
         var low = InlineArray<8, UInt64>(repeating: 0)
@@ -250,6 +318,10 @@ extension FastXen {
         for i in 0..<usedWords { h = FastXen.mix(h, x.word(i)) }
         return FastXen.finish(h)
     }
+
+    /// A hash of the packed state as it is (no reduction, no symmetry).
+    @inline(__always)
+    public func rawHash(_ s: FastXenState) -> UInt64 { hashWords(s) }
 
     /// A 64-bit fingerprint of the packed state (of its canonical form when `symmetric`).
     @inline(__always)

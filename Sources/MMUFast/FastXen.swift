@@ -53,6 +53,12 @@ public struct FastXen: Sendable {
     let pageIndex: [UInt8]
     /// Every permutation of the frames, flattened, for symmetry ties (empty past 6 frames).
     let allPermutations: [UInt8]
+    /// The slot renamings symmetry tries (`XenState.slotPermutations`), flattened
+    /// (`[k * E + old] = new`, the identity first), and how many there are.
+    let slotPermutations: [UInt8]
+    /// The inverses of `slotPermutations` (`[k * E + new] = old`).
+    let slotInverse: [UInt8]
+    let slotRenamings: Int
 
     let allowWritableL1ToPagetable: Bool
     /// Test-only defects, as flags (a set lookup would cost more than the rule).
@@ -149,6 +155,14 @@ public struct FastXen: Sendable {
         }
         pageIndex = pi
         allPermutations = FastXen.permutations(F)
+        let sigmas = XenState.slotPermutations(entriesPerTable: E)
+        slotPermutations = sigmas.flatMap { $0.map { UInt8($0) } }
+        slotInverse = sigmas.flatMap { sigma in
+            var inverse = [UInt8](repeating: 0, count: sigma.count)
+            for (old, new) in sigma.enumerated() { inverse[new] = UInt8(old) }
+            return inverse
+        }
+        slotRenamings = sigmas.count
     }
 
     /// The initial state: every frame guest-owned, untyped and zeroed; no cr3; m2p invalid.

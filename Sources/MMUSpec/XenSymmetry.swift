@@ -65,6 +65,75 @@ extension XenState {
     }
 }
 
+/// Symmetry over entry slots: renaming the slots of every table by one permutation `sigma`
+/// (`sigma[old] = new`), and every virtual page digit by digit (a page is the sequence of its
+/// table indices, one per level), gives a state that answers the renamed actions as the
+/// state answers the actions. Why: at the hypervisor level no rule reads a slot number
+/// (validation, reference counting and the invariants treat a table's entries alike;
+/// the model has no slots reserved for Xen, see docs/model.md), the address space is every
+/// page of `entries^levels`, and every action ranges over every slot and page.
+extension XenState {
+    /// The slot renamings symmetry tries: every permutation of a table's slots when there
+    /// are at most `maxSlotSymmetry` (24 renamings), else only the identity (sound, no reduction).
+    public static func slotPermutations(entriesPerTable e: Int) -> [[Int]] {
+        e <= maxSlotSymmetry ? Permutations.all(of: max(0, e)) : [Array(0..<max(0, e))]
+    }
+    public static let maxSlotSymmetry = 4
+
+    /// Every table's entries renamed by `sigma` (`sigma[old] = new`); unchanged when `sigma`
+    /// is not a permutation of the slots.
+    public func permutingSlots(_ sigma: [Int]) -> XenState {
+        let e = config.entriesPerTable
+        guard sigma.count == e, Set(sigma) == Set(0..<e) else { return self }
+        var out = self
+        for f in frames.indices where frames[f].entries.count == e {
+            for old in 0..<e { out.frames[f].entries[sigma[old]] = frames[f].entries[old] }
+        }
+        return out
+    }
+
+    /// The byte address whose table index at every level is renamed by `sigma` (the
+    /// offset within the page is kept); unchanged outside the address space.
+    public static func permutingSlots(va: Int, _ sigma: [Int], config: MMUConfig) -> Int {
+        let e = config.entriesPerTable
+        guard sigma.count == e, va >= 0, va < config.addressSpaceSize else { return va }
+        var page = va / MMUConfig.pageSize, renamed = 0, weight = 1
+        for _ in 0..<config.levels {
+            renamed += sigma[page % e] * weight
+            page /= e; weight *= e
+        }
+        return renamed * MMUConfig.pageSize + va % MMUConfig.pageSize
+    }
+
+    /// The same renaming applied to an action's slot and address arguments, so
+    /// `s.permutingSlots(sigma)` answers `permutingSlots(a, sigma)` as `s` answers `a`.
+    public static func permutingSlots(_ action: XenAction, _ sigma: [Int], config: MMUConfig) -> XenAction {
+        let e = config.entriesPerTable
+        guard sigma.count == e, Set(sigma) == Set(0..<e) else { return action }
+        func slot(_ k: Int) -> Int { (0..<e).contains(k) ? sigma[k] : k }
+        func va(_ a: Int) -> Int { permutingSlots(va: a, sigma, config: config) }
+        func ptr(_ p: EntryRef) -> EntryRef { EntryRef(mfn: p.mfn, slot: slot(p.slot)) }
+        switch action {
+        case .guestStore(let vcpu, let a, let k, let val):
+            return .guestStore(vcpu: vcpu, va: va(a), slot: slot(k), val: val)
+        case .hypercall(let vcpu, let call):
+            switch call {
+            case .updateVAMapping(let a, let val, let flush):
+                return .hypercall(vcpu: vcpu, .updateVAMapping(va: va(a), val: val, flush: flush))
+            case .mmuUpdate(let rs):
+                return .hypercall(vcpu: vcpu, .mmuUpdate(rs.map { r in
+                    switch r {
+                    case .normal(let p, let val): .normal(ptr: ptr(p), val: val)
+                    case .preserveAD(let p, let val): .preserveAD(ptr: ptr(p), val: val)
+                    case .machphys: r
+                    }
+                }))
+            case .mmuextOp: return action
+            }
+        }
+    }
+}
+
 /// Every permutation of `0..<n`, in lexicographic order: the renamings symmetry tries
 /// (shared by both engines' canonical forms).
 public enum Permutations {

@@ -73,8 +73,9 @@ import Testing
         #expect(v.message.contains("stored"))
     }
 
-    /// Symmetry on packed states: every renaming of a reachable state has the same
-    /// canonical form and fingerprint, and renaming agrees with the spec's renaming.
+    /// Symmetry on packed states: every renaming of a reachable state (of its frames, of its
+    /// slots, of both) has the same canonical form and fingerprint, and renaming agrees with
+    /// the spec's renaming.
     @Test func canonicalFormIsTheSameForEveryRenaming() throws {
         let spec = try Self.load("bench/hypervisor-3-frames.yaml")
         let model = try FastHypervisorModel(spec: spec)
@@ -97,6 +98,11 @@ import Testing
                 #expect(e.canonical(r) == e.canonical(s))
                 #expect(e.fingerprint(r, symmetric: true) == e.fingerprint(s, symmetric: true))
                 #expect(e.fingerprint(r, symmetric: true, forgetStaleTypes: true) == e.fingerprint(s, symmetric: true, forgetStaleTypes: true))
+                let rs = e.slotPermuted(r, 1)   // and the slots swapped
+                #expect(model.specState(rs) == specState.permutingFrames(p).permutingSlots([1, 0]))
+                #expect(e.canonical(rs) == e.canonical(s))
+                #expect(e.fingerprint(rs, symmetric: true) == e.fingerprint(s, symmetric: true))
+                #expect(e.fingerprint(rs, symmetric: true, forgetStaleTypes: true) == e.fingerprint(s, symmetric: true, forgetStaleTypes: true))
                 checked += 1
             }
         }

@@ -35,3 +35,95 @@ struct XenSymmetryTests {
         }
     }
 }
+
+@Suite("Xen: slot symmetry")
+struct XenSlotSymmetryTests {
+    /// States reached by a seeded random walk over every action (a mix of tables, pins,
+    /// cr3s, linear entries and refused calls), for the automorphism checks below.
+    static func reachable(_ config: MMUConfig, count: Int, seed: UInt64) -> [XenState] {
+        let actions = XenState.allActions(config: config, flagChoices: [P, PW])
+        var s = XenState(config: config)
+        var out: [XenState] = []
+        var x = seed
+        while out.count < count {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            let a = actions[Int((x >> 33) % UInt64(actions.count))]
+            var t = s
+            if t.apply(a).succeeded { s = t; out.append(s) }
+        }
+        return out
+    }
+
+    static func sameAnswers(_ config: MMUConfig, renameState: (XenState) -> XenState,
+                            renameAction: (XenAction) -> XenAction, states: [XenState]) -> String? {
+        let actions = XenState.allActions(config: config, flagChoices: [P, PW])
+        for s in states {
+            let r = renameState(s)
+            for inv in Invariant.hypervisorLevel where (s.check(inv) == nil) != (r.check(inv) == nil) {
+                return "\(inv.rawValue) differs on a renamed state"
+            }
+            for a in actions {
+                var x = s, y = r
+                let rx = x.apply(a), ry = y.apply(renameAction(a))
+                if rx != ry { return "\(a): \(rx) vs \(ry)" }
+                if renameState(x) != y { return "\(a): the renamed successor differs" }
+            }
+        }
+        return nil
+    }
+
+    @Test("renaming slots and addresses is an automorphism of the hypervisor (2 and 3 levels, 2 and 3 slots)",
+          arguments: [(2, 2), (3, 2), (2, 3)])
+    func automorphism(_ levels: Int, _ entries: Int) {
+        let config = MMUConfig(levels: levels, entriesPerTable: entries, machineFrames: 3, pfns: 3, vcpus: 2,
+                               recursiveEntries: true, preserveAD: true)
+        let states = Self.reachable(config, count: 40, seed: UInt64(levels * 10 + entries))
+        let sigmas = XenState.slotPermutations(entriesPerTable: entries)
+        #expect(sigmas.count == (entries == 2 ? 2 : 6) && sigmas[0] == Array(0..<entries))
+        for sigma in sigmas.dropFirst() {
+            let why = Self.sameAnswers(config, renameState: { $0.permutingSlots(sigma) },
+                                       renameAction: { XenState.permutingSlots($0, sigma, config: config) }, states: states)
+            #expect(why == nil, "sigma \(sigma): \(why ?? "")")
+        }
+    }
+
+    /// The known-false twin: renaming the slots of one frame only (or the slots but not the
+    /// addresses) is not an automorphism, and the same check says so.
+    @Test("the check refutes renamings that are not automorphisms")
+    func twinIsRefuted() {
+        let config = smallConfig()
+        let states = Self.reachable(config, count: 40, seed: 5)
+        let swap = [1, 0]
+        let oneFrame = Self.sameAnswers(config, renameState: { s in
+            var t = s
+            t.frames[0].entries.reverse()
+            return t
+        }, renameAction: { a in
+            guard case .hypercall(let v, .mmuUpdate(let rs)) = a, case .normal(let p, let val) = rs[0], p.mfn == 0 else { return a }
+            return .hypercall(vcpu: v, .mmuUpdate([.normal(ptr: EntryRef(mfn: 0, slot: swap[p.slot]), val: val)]))
+        }, states: states)
+        #expect(oneFrame != nil)
+        let slotsNotAddresses = Self.sameAnswers(config, renameState: { $0.permutingSlots(swap) },
+                                                 renameAction: { a in
+            if case .hypercall(let v, .mmuUpdate(let rs)) = a, case .normal(let p, let val) = rs[0] {
+                return .hypercall(vcpu: v, .mmuUpdate([.normal(ptr: EntryRef(mfn: p.mfn, slot: swap[p.slot]), val: val)]))
+            }
+            return a
+        }, states: states)
+        #expect(slotsNotAddresses != nil)
+    }
+
+    @Test("addresses are renamed digit by digit and round-trip")
+    func addresses() {
+        let config = MMUConfig(levels: 3, entriesPerTable: 2, machineFrames: 3, pfns: 3, vcpus: 1)
+        let page = MMUConfig.pageSize
+        // page 1 = digits (l1: 1, l2: 0, l3: 0) -> (0, 1, 1) = page 6
+        #expect(XenState.permutingSlots(va: 1 * page, [1, 0], config: config) == 6 * page)
+        #expect(XenState.permutingSlots(va: 1 * page + 8, [1, 0], config: config) == 6 * page + 8)
+        for p in 0..<8 {
+            let once = XenState.permutingSlots(va: p * page, [1, 0], config: config)
+            #expect(XenState.permutingSlots(va: once, [1, 0], config: config) == p * page)
+        }
+        #expect(XenState.permutingSlots(va: 8 * page, [1, 0], config: config) == 8 * page)   // outside: unchanged
+    }
+}

@@ -106,16 +106,26 @@ public enum DiffRun {
 
         var rng = SplitMix64(seed: settings.seed)
         let frames = spec.config.machineFrames
-        /// Symmetry on the packed state: a random renaming agrees with the spec's renaming,
-        /// and leaves the canonical fingerprints (with and without stale types) unchanged.
+        let slots = spec.config.entriesPerTable
+        func shuffled(_ n: Int) -> [Int] {
+            var perm = Array(0..<n)
+            for i in stride(from: n - 1, to: 0, by: -1) { perm.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            return perm
+        }
+        /// Symmetry on the packed state: a random renaming of frames and then of slots agrees
+        /// with the spec's renaming, and leaves the canonical fingerprints (with and without
+        /// stale types) unchanged.
         func symmetryDifference(_ x: XenState, _ f: FastXenState) -> String? {
-            var perm = Array(0..<frames)
-            for i in stride(from: frames - 1, to: 0, by: -1) { perm.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-            guard let r = engine.renaming(f, perm) else { return "renaming \(perm) refused" }
-            if model.specState(r) != x.permutingFrames(perm) { return "renaming by \(perm) disagrees with the spec's renaming" }
+            let perm = shuffled(frames), sigma = shuffled(slots)
+            guard let r0 = engine.renaming(f, perm), let r = engine.renamingSlots(r0, sigma) else {
+                return "renaming frames \(perm), slots \(sigma) refused"
+            }
+            if model.specState(r) != x.permutingFrames(perm).permutingSlots(sigma) {
+                return "renaming frames by \(perm) and slots by \(sigma) disagrees with the spec's renaming"
+            }
             for forget in [false, true] where engine.fingerprint(r, symmetric: true, forgetStaleTypes: forget)
                 != engine.fingerprint(f, symmetric: true, forgetStaleTypes: forget) {
-                return "the canonical fingerprint changes under the renaming \(perm) (stale types \(forget ? "forgotten" : "kept"))"
+                return "the canonical fingerprint changes under the renaming of frames \(perm), slots \(sigma) (stale types \(forget ? "forgotten" : "kept"))"
             }
             return nil
         }

@@ -62,12 +62,15 @@ public struct Explorer<M: Model>: Sendable {
     /// `visited`: a read-only view of the visited set as it was before this batch; a
     /// successor already in it is dropped here, on the worker, instead of on the merge
     /// thread (it would be rejected there anyway, so the result is the same).
-    private func expand(_ s: M.State, visited: UnsafeBufferPointer<UInt64>?) -> Expansion {
+    private func expand(_ s: M.State, visited: UnsafeBufferPointer<UInt64>?,
+                        filter: inout SuccessorFilter<M.State>) -> Expansion {
         var e = Expansion()
+        filter.reset()
         for (i, a) in model.actions(in: s).enumerated() {
             guard let t = model.next(s, a) else { continue }
             e.transitions += 1
             if t == s { continue }   // back to itself: visited already
+            if filter.isRepeat(t, hash: model.stateHash(t)) { continue }
             let fp = options.fullStates ? 0 : fingerprint(t)
             if let visited, FingerprintTable.contains(fp, in: visited) { continue }
             e.successors.append((i, t, fp))
@@ -167,6 +170,7 @@ public struct Explorer<M: Model>: Sendable {
         var depth = 0
         var scratch: [(actionIndex: Int, state: M.State, fp: UInt64)] = []
         var sink: UInt64 = 0
+        var filter = SuccessorFilter<M.State>()
         // Bounds and Ctrl-C are polled after every chunk of states: 32, halved (down to 1)
         // whenever a chunk takes more than a quarter of a second (huge action lists), and
         // doubled back (up to 32) when chunks are quick again: a one-off slow chunk (the
@@ -201,15 +205,17 @@ public struct Explorer<M: Model>: Sendable {
                     for k in position..<end {
                         let (parent, s) = frontier[k]
                         scratch.removeAll(keepingCapacity: true)
+                        filter.reset()
                         for (i, a) in model.actions(in: s).enumerated() {
                             guard let t = model.next(s, a) else { continue }
-                            // A step back to the state itself is a transition to a visited state.
-                            if t == s { stats.transitions += 1; continue }
+                            stats.transitions += 1
+                            // A step back to the state itself, or to one of its earlier successors,
+                            // is a transition to a state already fingerprinted.
+                            if t == s || filter.isRepeat(t, hash: model.stateHash(t)) { continue }
                             let fp = options.fullStates ? 0 : fingerprint(t)
                             sink &+= table.touch(fp)
                             scratch.append((i, t, fp))
                         }
-                        stats.transitions += scratch.count
                         for succ in scratch where accept(succ.actionIndex, succ.state, succ.fp, parent) {
                             stop = true; break levelLoop
                         }
@@ -264,7 +270,10 @@ public struct Explorer<M: Model>: Sendable {
     }
 
     private func expandBatch(_ states: [M.State], visited: UnsafeBufferPointer<UInt64>?) -> [Expansion] {
-        if options.threads <= 1 || states.count < 2 * options.threads { return states.map { expand($0, visited: visited) } }
+        if options.threads <= 1 || states.count < 2 * options.threads {
+            var filter = SuccessorFilter<M.State>()
+            return states.map { expand($0, visited: visited, filter: &filter) }
+        }
         let n = states.count
         let results = UnsafeMutableBufferPointer<Expansion>.allocate(capacity: n)
         results.initialize(repeating: Expansion())
@@ -274,8 +283,9 @@ public struct Explorer<M: Model>: Sendable {
         nonisolated(unsafe) let view = visited   // read-only while the workers run
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var i = w
+            var filter = SuccessorFilter<M.State>()
             while i < n {
-                out[i] = expand(states[i], visited: view)
+                out[i] = expand(states[i], visited: view, filter: &filter)
                 i += workers
             }
         }

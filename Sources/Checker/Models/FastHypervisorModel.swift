@@ -53,6 +53,8 @@ public struct FastHypervisorModel: Model {
         engine.fingerprint(state, symmetric: symmetric, forgetStaleTypes: mergesStaleTypes)
     }
 
+    public func stateHash(_ state: FastXenState) -> UInt64 { engine.rawHash(state) }
+
     /// The spec action an op stands for.
     public func xenAction(_ op: FastOp) -> XenAction { xenActions[Int(op.index)] }
     /// The spec state a packed state stands for.

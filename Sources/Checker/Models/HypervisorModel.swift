@@ -14,6 +14,8 @@ public struct HypervisorModel: Model {
     /// Forget stale types (`XenState.forgettingStaleTypes`): the spec asks for it and no
     /// mutation is on (the reduction is not sound under mutations).
     public let mergesStaleTypes: Bool
+    /// The slot renamings symmetry tries (`XenState.slotPermutations`).
+    let slotPermutations: [[Int]]
 
     /// `mutations` removes hypervisor rules for tests that show the checker finds
     /// the breakage; spec files cannot reach it.
@@ -24,6 +26,7 @@ public struct HypervisorModel: Model {
         let enabled = Set(spec.operations ?? XenAction.operationNames)
         actionList = XenState.allActions(config: spec.config, flagChoices: spec.entryFlags)
             .filter { enabled.contains($0.name) }
+        slotPermutations = XenState.slotPermutations(entriesPerTable: spec.config.entriesPerTable)
     }
 
     public func reduced(_ state: XenState) -> XenState { mergesStaleTypes ? state.forgettingStaleTypes() : state }
@@ -41,13 +44,28 @@ public struct HypervisorModel: Model {
         spec.checkedInvariants.map { inv in NamedInvariant(inv.rawValue) { $0.check(inv) } }
     }
 
+    /// The representative of a state's class under renaming of machine frames and of entry
+    /// slots (`XenState.permutingSlots`): the smallest, by encoding, of the frame
+    /// representatives of the state's slot renamings. Both renamings commute, so the set of
+    /// candidates is the same for every member of a class.
+    public func canonical(_ state: XenState) -> XenState {
+        guard slotPermutations.count > 1 else { return frameCanonical(state) }
+        var best = frameCanonical(state), bestKey = StateKey.xen(best)
+        for sigma in slotPermutations.dropFirst() {   // the first is the identity
+            let t = frameCanonical(state.permutingSlots(sigma))
+            let k = StateKey.xen(t)
+            if k.lexicographicallyPrecedes(bestKey) { best = t; bestKey = k }
+        }
+        return best
+    }
+
     /// The representative of a state's class under renaming of machine frames:
     /// frames are first ordered by a signature that does not mention frame numbers
     /// (owner, type, flags, pin, how many cr3s name it, its m2p entry), and only
     /// frames with equal signatures are tried in every order; the renaming whose
     /// encoding is smallest wins. Both steps depend only on the class, so every
     /// member maps to the same state, and most states need one renaming, not n!.
-    public func canonical(_ state: XenState) -> XenState {
+    func frameCanonical(_ state: XenState) -> XenState {
         let n = state.frames.count
         guard n > 1 else { return state }
         if n == 2 {   // two renamings: cheaper to try both than to compute signatures
