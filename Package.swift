@@ -4,7 +4,7 @@ import PackageDescription
 /// mmucheck: a bounded model checker, SMT prover and differential tester for
 /// the Xen paravirtualised MMU protocol (see docs/ and README.md).
 ///
-/// Dependency direction: mmucheck -> Checker -> {MMUSpec, MMUFast, SMT -> CZ3}.
+/// Dependency direction: mmucheck -> Checker -> {MMUSpec, MMUFast, SMT -> CZ3, CSupport}.
 /// MMUSpec depends on nothing: it is the executable specification. MMUFast (the packed,
 /// incremental hypervisor the explorer runs on) uses MMUSpec's vocabulary only.
 let package = Package(
@@ -23,11 +23,13 @@ let package = Package(
             providers: [.apt(["libz3-dev"])]
         ),
         .target(name: "SMT", dependencies: ["CZ3"]),
+        // C helpers for the explorer's hash tables: cache prefetch, relaxed atomic loads and stores.
+        .target(name: "CSupport"),
         .target(name: "MMUSpec"),
         .target(name: "MMUFast", dependencies: ["MMUSpec"]),
         .target(
             name: "Checker",
-            dependencies: ["MMUSpec", "MMUFast", "SMT", .product(name: "Yams", package: "Yams")]
+            dependencies: ["MMUSpec", "MMUFast", "SMT", "CSupport", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "mmucheck",

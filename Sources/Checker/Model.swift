@@ -29,6 +29,12 @@ public protocol Model: Sendable {
     /// the explorer uses it to drop a state's repeated successors before fingerprinting
     /// them. The default is Swift's `Hasher`; a packed state supplies a cheaper one.
     func stateHash(_ state: State) -> UInt64
+    /// `actionAliases[i] = j` (with `j < i`): action `i` of `actions(in:)` leads, in every
+    /// state, exactly where action `j` does (both disabled, or both to the same state), so
+    /// the explorer counts action `i`'s transition from `j`'s result instead of computing
+    /// it. Only for models whose `actions(in:)` is the same list in every state. Empty (the
+    /// default): no aliases.
+    var actionAliases: [Int?] { get }
 }
 
 extension Model {
@@ -42,6 +48,7 @@ extension Model {
         UInt64(bitPattern: Int64(key(state, symmetric: symmetric).hashValue))
     }
     public func stateHash(_ state: State) -> UInt64 { UInt64(bitPattern: Int64(state.hashValue)) }
+    public var actionAliases: [Int?] { [] }
 }
 
 /// One named predicate over states. The check returns nil when it holds, else

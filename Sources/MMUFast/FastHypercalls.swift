@@ -37,6 +37,15 @@ extension FastXen {
         }
     }
 
+    /// Whether `MMU_PT_UPDATE_PRESERVE_AD` with value `v` does exactly what
+    /// `MMU_NORMAL_PT_UPDATE` with `v` does, in every state: the feature is on and no value
+    /// the engine can hold has Accessed/Dirty bits for the merge to add to `v`.
+    public func preserveADActsAsNormal(value v: PTE) -> Bool {
+        guard config.preserveAD, let i = valueIndex[v] else { return false }
+        let n = values.count
+        return (0..<n).allSatisfy { mergeAD[$0 &* n &+ Int(i)] == i }
+    }
+
     /// `MMU_MACHPHYS_UPDATE`.
     func machphys(_ s: inout FastXenState, mfn: Int, pfn: Int) throws(XenError) {
         guard mfn >= 0, mfn < F, !xenOwned(s, mfn), pfn >= 0, pfn < config.pfns else { throw .einval }

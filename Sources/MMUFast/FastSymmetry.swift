@@ -141,108 +141,138 @@ extension FastXen {
         return Permutations.all(of: n).flatMap { $0.map { UInt8($0) } }
     }
 
-    /// The fingerprint of `s`'s class under renaming of frames and slots: the smallest
-    /// frame-canonical fingerprint over the slot renamings that minimise a cheap slot key,
-    /// a sum over frames (so blind to frame names) of each frame's byte and its entries'
-    /// shapes in slot order. Renaming the frames of `s` leaves each renaming's key alone and
-    /// renaming its slots permutes the keys, so the states tried are the same for every
-    /// member of the class (up to frame renaming, which the frame-canonical fingerprint
-    /// absorbs): the result is constant on the class, and distinct classes differ but for
-    /// fingerprint collisions. Most states have one minimal renaming, so one canonicalisation.
+    /// The fingerprint of `s`'s class under renaming of frames and of slots, computed without
+    /// building the renamed state.
+    ///
+    /// Slots first: each slot renaming gets a cheap key, a sum over frames (so blind to frame
+    /// names) of each frame's low word and its entries' shapes in the renamed slot order, and
+    /// only the renamings with the least key are tried. Renaming the frames of `s` leaves every
+    /// key alone and renaming its slots permutes the keys, so the states tried are the same
+    /// for every member of a class (up to frame renaming, which the next step absorbs); most
+    /// states have one least key.
+    ///
+    /// Then frames: in signature order, each as one word (its byte, counts and m2p entry, its
+    /// entries renamed), then the renamed cr3s; ties broken by the smallest sequence of words
+    /// over the renamings that keep the order. The signature counts what points at a frame (by
+    /// entry shape), which breaks most ties; a tie group of frames nothing points at with
+    /// identical bytes needs no search (every order gives the same words). With
+    /// `forgetStaleTypes` the type of a frame that is not validated reads as none.
+    ///
+    /// The result is constant on a class, and distinct classes differ but for fingerprint
+    /// collisions. Needs entries per table <= 4 and 2...6 frames; otherwise it hashes the
+    /// smallest `frameCanonical` of the slot renamings.
     @inline(__always)
     func canonicalFingerprint(_ s: FastXenState, forgetStaleTypes: Bool) -> UInt64 {
-        guard slotRenamings > 1 else { return frameCanonicalFingerprint(s, forgetStaleTypes: forgetStaleTypes) }
+        guard E <= 4, F > 1, F <= 6 else {
+            let x = forgetStaleTypes ? forgettingStaleTypes(s) : s
+            var best = hashWords(frameCanonical(x))
+            for k in 1..<max(1, slotRenamings) { best = min(best, hashWords(frameCanonical(slotPermuted(x, k)))) }
+            return slotRenamings > 1 ? FastXen.finish(best) : best
+        }
+        var c = CanonScratch()
+        c.gather(s, self, forgetStaleTypes: forgetStaleTypes)
+        if slotRenamings == 1 { return frameFingerprint(s, &c, slotRenaming: 0) }
         var keys = InlineArray<24, UInt64>(repeating: 0)
         var least = UInt64.max
         for k in 0..<slotRenamings {
             var sum: UInt64 = 0
             for f in 0..<F {
-                var m = s[metaBase &+ f]
-                if forgetStaleTypes && m & FastXen.validatedBit == 0 { m &= ~7 }
-                var w = UInt64(m)
-                for slot in 0..<E {
-                    // The entry that renaming k moves into `slot`.
-                    let v = entry(s, f, Int(slotInverse[k &* E &+ slot]))
-                    w = w &<< 12 | UInt64(vShape[v]) &<< 1 | (Int(vFrame[v]) == f ? 1 : 0)
-                }
-                sum &+= FastXen.finish(w)
+                var x = c.start[f]
+                for j in 0..<E { x = x &* 0x100_0000_01B3 ^ c.codes[f &* 4 &+ Int(slotInverse[k &* E &+ j])] }
+                x &*= 0x9E37_79B9_7F4A_7C15
+                sum &+= x ^ (x &>> 29)
             }
             keys[k] = sum
             if sum < least { least = sum }
         }
         var best = UInt64.max
         for k in 0..<slotRenamings where keys[k] == least {
-            let h = frameCanonicalFingerprint(k == 0 ? s : slotPermuted(s, k), forgetStaleTypes: forgetStaleTypes)
-            if h < best { best = h }
+            best = min(best, frameFingerprint(s, &c, slotRenaming: k))
         }
         // The smallest of several hashes is biased towards 0; the visited set places keys by
         // their high bits, so spread them again (fmix64 is a bijection: no new collisions).
         return FastXen.finish(best)
     }
 
-    /// The fingerprint of `s`'s canonical form under renaming of frames, computed without building it: frames in
-    /// signature order, each as one word (its byte, counts and m2p entry, its entries
-    /// renamed), then the renamed cr3s; ties broken by the smallest sequence of words over
-    /// the renamings that keep the order. The signature counts what points at a frame (by
-    /// entry shape), which breaks most ties; a tie group of frames nothing points at with
-    /// identical bytes needs no search (every order gives the same words). With
-    /// `forgetStaleTypes` the type of a frame that is not validated reads as none.
-    /// Needs entries per table <= 4 and 2...6 frames; otherwise it hashes `canonical(s)`.
-    @inline(__always)
-    func frameCanonicalFingerprint(_ s: FastXenState, forgetStaleTypes: Bool) -> UInt64 {
-        guard E <= 4, F > 1, F <= 6 else {
-            return hashWords(frameCanonical(forgetStaleTypes ? forgettingStaleTypes(s) : s))
-        }
-        // Per frame: the low word (byte, counts, m2p), cr3s naming it, what points at it.
+    /// Per-frame data of one state for `canonicalFingerprint`, gathered once and passed by
+    /// reference (`inout`): a fixed-size array passed by value or captured by a closure is
+    /// copied at every access, which cost more than the work itself.
+    struct CanonScratch {
+        /// Each frame's byte, counts and m2p entry.
         var low = InlineArray<8, UInt64>(repeating: 0)
-        var cr3s = InlineArray<8, UInt64>(repeating: 0)
+        /// The signature's start: `low` and, from bit 32, the cr3s naming the frame.
+        var start = InlineArray<8, UInt64>(repeating: 0)
+        /// What points at each frame (a sum over entries naming it of their codes).
         var incoming = InlineArray<8, UInt64>(repeating: 0)
+        /// [f * 4 + slot]: the entry's shape and whether it maps the frame itself.
+        var codes = InlineArray<32, UInt64>(repeating: 0)
         var sig = InlineArray<8, UInt64>(repeating: 0)
-        for v in 0..<V { let c = Int(s[cr3Base &+ v]); if c != 0 { cr3s[c &- 1] &+= 1 } }
-        for f in 0..<F {
-            var m = s[metaBase &+ f]
-            if forgetStaleTypes && m & FastXen.validatedBit == 0 { m &= ~7 }
-            low[f] = UInt64(m) | UInt64(s[tcBase &+ f]) &<< 8 | UInt64(s[gcBase &+ f]) &<< 16 | UInt64(s[m2pBase &+ f]) &<< 24
-            var h = low[f] | cr3s[f] &<< 32
-            for slot in 0..<E {
-                let v = entry(s, f, slot)
-                let t = vFrame[v]
-                let code = UInt64(vShape[v]) &<< 1 | (Int(t) == f ? 1 : 0)
-                h = FastXen.mix(h, code)
-                if t != 0xFF { incoming[Int(t)] &+= (code &+ 1) &* 0x9E37_79B9_7F4A_7C15 }
-            }
-            sig[f] = h
-        }
         var order = InlineArray<8, Int>(repeating: 0)
-        for f in 0..<F { sig[f] = FastXen.mix(sig[f], incoming[f]); order[f] = f }
-        for i in 1..<F {
-            let x = order[i]
-            var j = i
-            while j > 0 && sig[order[j &- 1]] > sig[x] { order[j] = order[j &- 1]; j &-= 1 }
-            order[j] = x
+        /// The frame renaming being tried (`perm[old] = new`).
+        var perm = InlineArray<8, Int>(repeating: 0)
+        var best = InlineArray<8, UInt64>(repeating: 0)
+        var candidate = InlineArray<8, UInt64>(repeating: 0)
+
+        @inline(__always)
+        mutating func gather(_ s: FastXenState, _ e: FastXen, forgetStaleTypes: Bool) {
+            for v in 0..<e.V { let c = Int(s[e.cr3Base &+ v]); if c != 0 { start[c &- 1] &+= 1 &<< 32 } }
+            for f in 0..<e.F {
+                var m = s[e.metaBase &+ f]
+                if forgetStaleTypes && m & FastXen.validatedBit == 0 { m &= ~7 }
+                let l = UInt64(m) | UInt64(s[e.tcBase &+ f]) &<< 8 | UInt64(s[e.gcBase &+ f]) &<< 16
+                    | UInt64(s[e.m2pBase &+ f]) &<< 24
+                low[f] = l
+                start[f] |= l
+                for slot in 0..<e.E {
+                    let info = e.vInfo[Int(s[f &* e.E &+ slot])]
+                    let t = Int(info & 0xFF)
+                    let code = UInt64(info &>> 8) &<< 1 | (t == f ? 1 : 0)
+                    codes[f &* 4 &+ slot] = code
+                    if t != 0xFF { incoming[t] &+= (code &+ 1) &* 0x9E37_79B9_7F4A_7C15 }
+                }
+            }
         }
-        var perm = InlineArray<16, Int>(repeating: 0)
-        for position in 0..<F { perm[order[position]] = position }
+    }
+
+    /// The frame-canonical fingerprint of `s` with its slots renamed by slot renaming `k`,
+    /// from the per-frame data in `c`.
+    @inline(__always)
+    func frameFingerprint(_ s: FastXenState, _ c: inout CanonScratch, slotRenaming k: Int) -> UInt64 {
+        for f in 0..<F {
+            var h = c.start[f]
+            for j in 0..<E { h = FastXen.mix(h, c.codes[f &* 4 &+ Int(slotInverse[k &* E &+ j])]) }
+            c.sig[f] = FastXen.mix(h, c.incoming[f])
+            c.order[f] = f
+        }
+        for i in 1..<F {
+            let x = c.order[i]
+            var j = i
+            while j > 0 && c.sig[c.order[j &- 1]] > c.sig[x] { c.order[j] = c.order[j &- 1]; j &-= 1 }
+            c.order[j] = x
+        }
+        for position in 0..<F { c.perm[c.order[position]] = position }
         // Tie groups (runs of equal signatures) that need a search.
         var groupStart = InlineArray<4, Int>(repeating: 0), groupLength = InlineArray<4, Int>(repeating: 0)
         var groups = 0
         var i = 0
         while i < F {
             var j = i &+ 1
-            while j < F && sig[order[j]] == sig[order[i]] { j &+= 1 }
+            while j < F && c.sig[c.order[j]] == c.sig[c.order[i]] { j &+= 1 }
             if j &- i > 1 {
                 var trivial = true
-                let first = order[i]
-                for k in i..<j where trivial {
-                    let f = order[k]
-                    if incoming[f] != 0 || cr3s[f] != 0 { trivial = false; break }
+                let first = c.order[i]
+                for q in i..<j where trivial {
+                    let f = c.order[q]
+                    if c.incoming[f] != 0 || c.start[f] &>> 32 != 0 { trivial = false; break }
+                    // Comparing the entries slot by slot is the same under any slot renaming.
                     for slot in 0..<E where entry(s, f, slot) != entry(s, first, slot) { trivial = false; break }
                 }
                 if !trivial { groupStart[groups] = i; groupLength[groups] = j &- i; groups &+= 1 }
             }
             i = j
         }
-        var best = renamedWords(s, low, perm)
+        renamedWords(s, &c, slotRenaming: k)
+        c.best = c.candidate
         if groups > 0 {
             // Odometer over the permutations of each group's positions.
             var counter = InlineArray<4, Int>(repeating: 0)
@@ -257,47 +287,40 @@ extension FastXen {
                 if g == groups { break }
                 for h in 0..<groups {
                     let n = groupLength[h], table = FastXen.smallPermutations[n]
-                    for k in 0..<n { perm[order[groupStart[h] &+ k]] = groupStart[h] &+ Int(table[counter[h] &* n &+ k]) }
+                    for q in 0..<n { c.perm[c.order[groupStart[h] &+ q]] = groupStart[h] &+ Int(table[counter[h] &* n &+ q]) }
                 }
-                let candidate = renamedWords(s, low, perm)
-                for k in 0...F where candidate[k] != best[k] {
-                    if candidate[k] < best[k] { best = candidate }
+                renamedWords(s, &c, slotRenaming: k)
+                for q in 0...F where c.candidate[q] != c.best[q] {
+                    if c.candidate[q] < c.best[q] { c.best = c.candidate }
                     break
                 }
             }
         }
         var h: UInt64 = 0x243F_6A88_85A3_08D3
-        for k in 0...F { h = FastXen.mix(h, best[k]) }
+        for q in 0...F { h = FastXen.mix(h, c.best[q]) }
         return FastXen.finish(h)
     }
 
-    /// The words of `s` renamed by `perm`, in position order, cr3s last (`low`: each
-    /// frame's byte, counts and m2p entry).
+    /// The words of `s` with frames renamed by `c.perm` and slots by slot renaming `k`, in
+    /// position order, cr3s last, written to `c.candidate`.
     @inline(__always)
-    func renamedWords(_ s: FastXenState, _ low: InlineArray<8, UInt64>,
-                      _ perm: InlineArray<16, Int>) -> InlineArray<8, UInt64> {
-        var w = InlineArray<8, UInt64>(repeating: 0)
-        vFrame.withUnsafeBufferPointer { frameOf in
-            renameTo.withUnsafeBufferPointer { rename in
-                for f in 0..<F {
-                    var x = low[f]
-                    for slot in 0..<E {
-                        let v = Int(s[f &* E &+ slot])
-                        let target = frameOf[v]
-                        let renamed = target == 0xFF ? UInt64(v) : UInt64(rename[v &* F &+ perm[Int(target)]])
-                        x |= renamed &<< UInt64(32 &+ 8 &* slot)
-                    }
-                    w[perm[f]] = x
-                }
+    func renamedWords(_ s: FastXenState, _ c: inout CanonScratch, slotRenaming k: Int) {
+        for f in 0..<F {
+            var x = c.low[f]
+            for slot in 0..<E {
+                let v = Int(s[f &* E &+ Int(slotInverse[k &* E &+ slot])])
+                let target = vFrame[v]
+                let renamed = target == 0xFF ? UInt64(v) : UInt64(renameTo[v &* F &+ c.perm[Int(target)]])
+                x |= renamed &<< UInt64(32 &+ 8 &* slot)
             }
+            c.candidate[c.perm[f]] = x
         }
-        var c: UInt64 = 0
+        var r3: UInt64 = 0
         for v in 0..<V {
             let r = s[cr3Base &+ v]
-            c |= UInt64(r == 0 ? 0 : perm[Int(r) &- 1] &+ 1) &<< UInt64(8 &* v)
+            r3 |= UInt64(r == 0 ? 0 : c.perm[Int(r) &- 1] &+ 1) &<< UInt64(8 &* v)
         }
-        w[F] = c
-        return w
+        c.candidate[F] = r3
     }
 
     static let factorial = [1, 1, 2, 6, 24, 120, 720]

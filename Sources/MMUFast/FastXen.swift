@@ -43,6 +43,8 @@ public struct FastXen: Sendable {
     let vFrame: [UInt8]
     /// A rename-invariant id of a value (same flags and presence), for symmetry signatures.
     let vShape: [UInt16]
+    /// `vFrame | vShape << 8`, one load for the symmetry fingerprint.
+    let vInfo: [UInt32]
     /// [old * n + new]: the update takes the fast path (no re-validation).
     let fastPath: [Bool]
     /// [old * n + new]: `new` with the old entry's Accessed/Dirty bits (`MMU_PT_UPDATE_PRESERVE_AD`).
@@ -124,6 +126,7 @@ public struct FastXen: Sendable {
         vShape = vals.enumerated().map { (i, p) in
             p.isPresent ? UInt16(vals.firstIndex { $0.isPresent && $0.flags == p.flags }!) : UInt16(256 + i)
         }
+        vInfo = zip(vFrame, vShape).map { UInt32($0) | UInt32($1) << 8 }
         let oldFast = mutations.contains(.oldFastPath)
         var fp = [Bool](repeating: false, count: n * n), merge = [UInt8](repeating: 0, count: n * n)
         for o in 0..<n {

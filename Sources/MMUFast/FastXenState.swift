@@ -30,8 +30,10 @@ public struct FastXenState: Hashable, Sendable, Comparable {
     func word(_ i: Int) -> UInt64 { words[i] }
 
     public static func == (a: FastXenState, b: FastXenState) -> Bool {
-        for i in 0..<8 where a.words[i] != b.words[i] { return false }
-        return true
+        // Branch-free: the explorer compares every successor with its parent.
+        var d: UInt64 = 0
+        for i in 0..<8 { d |= a.words[i] ^ b.words[i] }
+        return d == 0
     }
 
     public func hash(into h: inout Hasher) {

@@ -43,9 +43,13 @@ public struct Explorer<M: Model>: Sendable {
     public let model: M
     public let options: ExplorerOptions
 
+    /// `model.actionAliases`, read once.
+    private let aliases: [Int?]
+
     public init(model: M, options: ExplorerOptions = ExplorerOptions()) {
         self.model = model
         self.options = options
+        self.aliases = model.actionAliases
     }
 
 
@@ -53,29 +57,96 @@ public struct Explorer<M: Model>: Sendable {
         model.fingerprint(s, symmetric: options.symmetry)
     }
 
-    /// Successors of one state, computed off the merge path.
-    private struct Expansion {
-        var successors: [(actionIndex: Int, state: M.State, fp: UInt64)] = []
-        var transitions = 0
+    /// One worker's share of a batch, reused from batch to batch so that expanding a state
+    /// allocates nothing: the candidates of the states it expanded (the successors that are
+    /// neither the state itself, nor an earlier successor of it, nor known to be visited), in
+    /// order, each with the invariants it breaks (bit i: invariant i; all bits when they were
+    /// not evaluated on the worker). With one thread, the one "worker" is the merge thread.
+    private struct WorkerOutput {
+        var candidates: [(action: Int, state: M.State, fp: UInt64, broken: UInt64)] = []
+        /// [j]: where the j-th state's candidates end, and how many transitions it has.
+        var ends: [Int] = []
+        var transitions: [Int] = []
+        var filter = SuccessorFilter<M.State>()
+        /// Seen-successor cache lookups, for the collision estimate.
+        var cacheLookups = 0
+        /// [i]: action i of the state being expanded is enabled (kept for `actionAliases`).
+        var enabled: [Bool] = []
+
+        mutating func reset() {
+            candidates.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: true)
+            transitions.removeAll(keepingCapacity: true)
+        }
     }
 
-    /// `visited`: a read-only view of the visited set as it was before this batch; a
-    /// successor already in it is dropped here, on the worker, instead of on the merge
-    /// thread (it would be rejected there anyway, so the result is the same).
+    /// Expands `s` into `out`, in three passes so that memory is read ahead of use:
+    /// 1. every action: a transition unless disabled; a candidate unless it leads back to
+    ///    `s` or repeats an earlier successor of `s` (its `stateHash` is prefetched); an
+    ///    alias (`Model.actionAliases`) is counted from the action it aliases, not computed;
+    /// 2. candidates in the seen-successor cache are visited: dropped without their
+    ///    canonical fingerprint; the others are fingerprinted (their visited-set slot
+    ///    prefetched) and cached;
+    /// 3. candidates in `visited` are dropped; `invariants`, when given, are evaluated on
+    ///    the rest (off the merge thread).
+    /// `visited`: a read-only view of the visited set (as it was before the batch when
+    /// threads run). Whatever is dropped here would be rejected by the merge, in the same
+    /// order, so counts, parent links and traces do not depend on this filtering.
     private func expand(_ s: M.State, visited: UnsafeBufferPointer<UInt64>?,
-                        filter: inout SuccessorFilter<M.State>) -> Expansion {
-        var e = Expansion()
-        filter.reset()
+                        cache: SeenSuccessorCache, tag: SeenSuccessorCache.Tag, invariants: [NamedInvariant<M.State>]?, into out: inout WorkerOutput) {
+        var transitions = 0
+        out.filter.reset()
+        let start = out.candidates.count
+        let cached = options.symmetry && !options.fullStates
+        let aliased = !aliases.isEmpty
+        if aliased { out.enabled.removeAll(keepingCapacity: true) }
         for (i, a) in model.actions(in: s).enumerated() {
-            guard let t = model.next(s, a) else { continue }
-            e.transitions += 1
+            if aliased {
+                // An alias of an earlier action: the same successor, already handled.
+                if i < aliases.count, let j = aliases[i] {
+                    let on = out.enabled[j]
+                    out.enabled.append(on)
+                    if on { transitions += 1 }
+                    continue
+                }
+            }
+            let next = model.next(s, a)
+            if aliased { out.enabled.append(next != nil) }
+            guard let t = next else { continue }
+            transitions += 1
             if t == s { continue }   // back to itself: visited already
-            if filter.isRepeat(t, hash: model.stateHash(t)) { continue }
-            let fp = options.fullStates ? 0 : fingerprint(t)
-            if let visited, FingerprintTable.contains(fp, in: visited) { continue }
-            e.successors.append((i, t, fp))
+            let hash = model.stateHash(t)
+            if out.filter.isRepeat(t, hash: hash) { continue }
+            if cached { cache.prefetch(hash) }
+            out.candidates.append((i, t, hash, 0))   // `fp` holds the state hash until pass 2
         }
-        return e
+        var fingerprinted = start
+        for c in start..<out.candidates.count {
+            let (action, t, hash, _) = out.candidates[c]
+            if cached {
+                out.cacheLookups += 1
+                if cache.contains(hash, tag) { continue }
+                cache.insert(hash, tag)   // its fingerprint is in the visited set once this batch is merged
+            }
+            let fp = options.fullStates ? 0 : fingerprint(t)
+            if let visited { FingerprintTable.prefetch(fp, in: visited) }
+            out.candidates[fingerprinted] = (action, t, fp, ~0)
+            fingerprinted += 1
+        }
+        var kept = start
+        for c in start..<fingerprinted {
+            var cand = out.candidates[c]
+            if let visited, FingerprintTable.contains(cand.fp, in: visited) { continue }
+            if let invariants, invariants.count <= 64 {
+                cand.broken = 0
+                for (k, inv) in invariants.enumerated() where inv.check(cand.state) != nil { cand.broken |= 1 << UInt64(k) }
+            }
+            out.candidates[kept] = cand
+            kept += 1
+        }
+        out.candidates.removeLast(out.candidates.count - kept)
+        out.ends.append(out.candidates.count)
+        out.transitions.append(transitions)
     }
 
     /// Explores. `interrupt` is polled between batches (Ctrl-C sets the global one);
@@ -87,7 +158,7 @@ public struct Explorer<M: Model>: Sendable {
         func elapsed() -> Double {
             (clock.now - start).inSeconds
         }
-        var table = FingerprintTable()
+        let table = FingerprintTable()
         var full: [M.State: UInt32] = [:]
         let links = TraceLinks(inMemory: options.fullStates)
         var roots: [M.State] = []
@@ -168,14 +239,20 @@ public struct Explorer<M: Model>: Sendable {
         var deepest = 0
 
         var depth = 0
-        var scratch: [(actionIndex: Int, state: M.State, fp: UInt64)] = []
-        var sink: UInt64 = 0
-        var filter = SuccessorFilter<M.State>()
-        // Bounds and Ctrl-C are polled after every chunk of states: 32, halved (down to 1)
-        // whenever a chunk takes more than a quarter of a second (huge action lists), and
-        // doubled back (up to 32) when chunks are quick again: a one-off slow chunk (the
-        // visited set growing) must not leave the run polling, and the threads idle, for good.
-        var chunk = 32
+        // Work items a batch is cut into when threads run (at most 128: `SeenSuccessorCache.Tag`).
+        let maxItems = options.threads > 1 ? min(128, 16 * options.threads) : 1
+        let outputs = UnsafeMutableBufferPointer<WorkerOutput>.allocate(capacity: maxItems)
+        for w in 0..<outputs.count { (outputs.baseAddress! + w).initialize(to: WorkerOutput()) }
+        defer { outputs.deinitialize(); outputs.deallocate() }
+        let cache = SeenSuccessorCache()
+        var batch = 0
+        // Bounds and Ctrl-C are polled after every chunk of states (per thread): up to
+        // `maxChunk`, halved (down to 1) whenever a chunk takes more than a quarter of a second
+        // (huge action lists), and doubled back when chunks are quick again: a one-off slow
+        // chunk (the visited set growing) must not leave the run polling, and the threads
+        // idle, for good. With threads, larger chunks make fewer hand-overs.
+        let maxChunk = options.threads > 1 ? 512 : 32
+        var chunk = maxChunk
         while !stop && !frontier.isEmpty {
             if let maxDepth = options.maxDepth, depth >= maxDepth {
                 incomplete = .depthLimit
@@ -187,56 +264,78 @@ public struct Explorer<M: Model>: Sendable {
                 let chunkStart = elapsed()
                 let end = min(frontier.count, position + chunk * options.threads)
                 /// Records one successor; true when the run must stop.
-                func accept(_ action: Int, _ t: M.State, _ fp: UInt64, _ parent: UInt32) -> Bool {
+                /// `mayBreak: false`: the worker found every invariant holding in `t`.
+                func accept(_ action: Int, _ t: M.State, _ fp: UInt64, _ parent: UInt32, mayBreak: Bool = true) -> Bool {
                     guard let idx = discover(t, fp: fp, parent: parent, action: action) else { return false }
                     next.append((idx, t))
                     deepest = depth + 1
-                    if check(t, index: idx) { return true }
+                    if mayBreak && check(t, index: idx) { return true }
                     if let maxStates = options.maxStates, links.count >= maxStates {
                         incomplete = .stateLimit; return true
                     }
                     return false
                 }
+                if options.symmetry && !options.fullStates { cache.fit(distinctStates: links.count) }
                 if options.threads <= 1 {
-                    // One thread: a state's successors are gathered in a reused buffer, their
-                    // visited-set slots read in one go (independent cache misses overlap), then
-                    // inserted in order. Every transition of the state is counted, as the
-                    // threaded path does.
+                    // One thread: each state is expanded against the visited set as it is, and
+                    // its candidates merged before the next state.
                     for k in position..<end {
-                        let (parent, s) = frontier[k]
-                        scratch.removeAll(keepingCapacity: true)
-                        filter.reset()
-                        for (i, a) in model.actions(in: s).enumerated() {
-                            guard let t = model.next(s, a) else { continue }
-                            stats.transitions += 1
-                            // A step back to the state itself, or to one of its earlier successors,
-                            // is a transition to a state already fingerprinted.
-                            if t == s || filter.isRepeat(t, hash: model.stateHash(t)) { continue }
-                            let fp = options.fullStates ? 0 : fingerprint(t)
-                            sink &+= table.touch(fp)
-                            scratch.append((i, t, fp))
-                        }
-                        for succ in scratch where accept(succ.actionIndex, succ.state, succ.fp, parent) {
-                            stop = true; break levelLoop
+                        let parent = frontier[k].index
+                        outputs[0].reset()
+                        let view: UnsafeBufferPointer<UInt64>? = options.fullStates ? nil : table.withReadOnlyView { $0 }
+                        expand(frontier[k].state, visited: view, cache: cache, tag: SeenSuccessorCache.Tag(batch: 0, worker: 0, workers: 1),
+                               invariants: nil, into: &outputs[0])
+                        stats.transitions += outputs[0].transitions[0]
+                        for c in outputs[0].candidates.indices {
+                            let cand = outputs[0].candidates[c]
+                            if accept(cand.action, cand.state, cand.fp, parent) { stop = true; break levelLoop }
                         }
                     }
                 } else {
-                    let batch = frontier[position..<end]
-                    let states = Array(batch.map(\.state))
-                    let expansions = options.fullStates ? expandBatch(states, visited: nil)
-                        : table.withReadOnlyView { expandBatch(states, visited: $0) }
-                    for (k, e) in expansions.enumerated() {
-                        let parent = batch[batch.startIndex + k].index
-                        stats.transitions += e.transitions
-                        if !options.fullStates { for succ in e.successors { sink &+= table.touch(succ.fp) } }
-                        for succ in e.successors where accept(succ.actionIndex, succ.state, succ.fp, parent) {
-                            stop = true; break levelLoop
+                    // Parallel phase: the batch is cut into work items of consecutive states,
+                    // handed to the threads as they come free (GCD), each expanded into its own
+                    // output (so a slow item does not leave a thread idle). Merge: items and
+                    // their states in frontier order, so counts, parent links and traces are
+                    // those of the one-thread path.
+                    let perItem = max(1, (end - position + maxItems - 1) / maxItems)
+                    let items = (end - position + perItem - 1) / perItem
+                    let tableView: UnsafeBufferPointer<UInt64>? = options.fullStates ? nil : table.withReadOnlyView { $0 }
+                    batch += 1
+                    frontier.withUnsafeBufferPointer { states in
+                        nonisolated(unsafe) let out = outputs, view = tableView, states = states
+                        let (from, to, thisBatch) = (position, end, batch)
+                        DispatchQueue.concurrentPerform(iterations: items) { item in
+                            // Moved out to the thread's stack while it runs: the outputs sit side
+                            // by side, and writing them in place would bounce one cache line
+                            // between the cores at every successor (false sharing).
+                            let slot = out.baseAddress! + item
+                            var mine = slot.move()
+                            mine.reset()
+                            let tag = SeenSuccessorCache.Tag(batch: thisBatch, worker: item, workers: items)
+                            for k in (from + item * perItem)..<min(to, from + (item + 1) * perItem) {
+                                expand(states[k].state, visited: view, cache: cache, tag: tag, invariants: invariants, into: &mine)
+                            }
+                            slot.initialize(to: mine)
+                        }
+                    }
+                    for item in 0..<items {
+                        for j in outputs[item].ends.indices {
+                            let parent = frontier[position + item * perItem + j].index
+                            let first = j == 0 ? 0 : outputs[item].ends[j - 1], last = outputs[item].ends[j]
+                            stats.transitions += outputs[item].transitions[j]
+                            if !options.fullStates { for c in first..<last { table.prefetch(outputs[item].candidates[c].fp) } }
+                            for c in first..<last {
+                                let cand = outputs[item].candidates[c]
+                                if accept(cand.action, cand.state, cand.fp, parent, mayBreak: cand.broken != 0) {
+                                    stop = true; break levelLoop
+                                }
+                            }
                         }
                     }
                 }
                 position = end
                 let now = elapsed()
-                if now - chunkStart > 0.25 { chunk = max(1, chunk / 2) } else if now - chunkStart < 0.05 { chunk = min(32, chunk * 2) }
+                if now - chunkStart > 0.25 { chunk = max(1, chunk / 2) } else if now - chunkStart < 0.05 { chunk = min(maxChunk, chunk * 2) }
                 stats.distinctStates = links.count
                 stats.depth = deepest
                 stats.queue = frontier.count - position + next.count
@@ -255,7 +354,6 @@ public struct Explorer<M: Model>: Sendable {
             frontier = next
             depth += 1
         }
-        withExtendedLifetime(sink) {}
         stats.distinctStates = links.count
         stats.depth = deepest
         stats.queue = incomplete == nil ? 0 : frontier.count
@@ -263,34 +361,15 @@ public struct Explorer<M: Model>: Sendable {
         stats.bytesPerState = bytesPerState()
         stats.traceBytesOnDisk = links.onDisk ? links.count * TraceLinks.recordSize : 0
         let n = Double(stats.distinctStates)
-        stats.collisionProbability = options.fullStates ? 0 : n * n / 36_893_488_147_419_103_232.0  // 2^65
+        // TLC's estimate for the fingerprints, plus one chance in 2^56 per seen-successor cache lookup.
+        let lookups = Double((0..<outputs.count).reduce(0) { $0 + outputs[$1].cacheLookups })
+        stats.collisionProbability = options.fullStates ? 0
+            : n * n / 36_893_488_147_419_103_232.0 + lookups / 72_057_594_037_927_936.0  // 2^65, 2^56
         // A violation found with stop-at-first leaves the rest unexplored, but the verdict is final.
         return ExplorationResult(stats: stats, incomplete: violations.isEmpty || options.keepGoing ? incomplete : nil,
                                  violations: violations)
     }
 
-    private func expandBatch(_ states: [M.State], visited: UnsafeBufferPointer<UInt64>?) -> [Expansion] {
-        if options.threads <= 1 || states.count < 2 * options.threads {
-            var filter = SuccessorFilter<M.State>()
-            return states.map { expand($0, visited: visited, filter: &filter) }
-        }
-        let n = states.count
-        let results = UnsafeMutableBufferPointer<Expansion>.allocate(capacity: n)
-        results.initialize(repeating: Expansion())
-        defer { results.deinitialize(); results.deallocate() }
-        let workers = options.threads
-        nonisolated(unsafe) let out = results
-        nonisolated(unsafe) let view = visited   // read-only while the workers run
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var i = w
-            var filter = SuccessorFilter<M.State>()
-            while i < n {
-                out[i] = expand(states[i], visited: view, filter: &filter)
-                i += workers
-            }
-        }
-        return Array(results)
-    }
 }
 
 /// Resident memory of this process in bytes (Linux `/proc/self/statm`), 0 if unknown.

@@ -15,7 +15,8 @@ struct SuccessorFilter<State: Equatable> {
     private var hashes: [UInt64]
     private var indices: [Int32]
     private var stamps: [UInt32]
-    private var generation: UInt32 = 0
+    /// Slots stamped with it are in use; 0 never is (stamps start at 0: empty).
+    private var generation: UInt32 = 1
     private var used = 0
 
     init(capacity: Int = 512) {

@@ -17,6 +17,10 @@ public struct FastHypervisorModel: Model {
     let ops: [FastOp]
     /// Forget stale types (see `XenState.forgettingStaleTypes`), as `HypervisorModel` does.
     public let mergesStaleTypes: Bool
+    /// Each `mmu-update-preserve-ad` that acts as the `mmu-update` with the same arguments
+    /// (`FastXen.preserveADActsAsNormal`: no entry value has Accessed/Dirty bits to keep)
+    /// names that action: the explorer does not compute it twice.
+    public let actionAliases: [Int?]
 
     /// Throws when the configuration does not fit the packed state.
     public init(spec: CheckSpec, mutations: Set<XenMutation> = [], defects: Set<FastDefect> = []) throws(FastUnsupported) {
@@ -36,6 +40,18 @@ public struct FastHypervisorModel: Model {
         self.xenActions = reference.actionList
         self.ops = ops
         self.mergesStaleTypes = reference.mergesStaleTypes
+        var normal: [XenAction: Int] = [:]
+        var aliases = [Int?](repeating: nil, count: ops.count)
+        for (i, a) in reference.actionList.enumerated() {
+            guard case .hypercall(let vcpu, .mmuUpdate(let rs)) = a, rs.count == 1 else { continue }
+            switch rs[0] {
+            case .normal: normal[a] = i
+            case .preserveAD(let ptr, let val) where engine.preserveADActsAsNormal(value: val):
+                aliases[i] = normal[.hypercall(vcpu: vcpu, .mmuUpdate([.normal(ptr: ptr, val: val)]))]
+            default: break
+            }
+        }
+        actionAliases = aliases.contains { $0 != nil } ? aliases : []
     }
 
     public func initialStates() -> [FastXenState] { [engine.initialState] }

@@ -1,0 +1,84 @@
+import CSupport
+
+/// A lossy, direct-mapped cache of the `stateHash`es of successors whose canonical
+/// fingerprint is already in the visited set (or is being put there by the batch under
+/// way): a successor found here is visited without computing its canonical form.
+///
+/// Why: under symmetry the canonical fingerprint is the explorer's largest cost, and most
+/// successors are states reached before from another parent *in the same form* (on the
+/// 4-frame spec, 2 of 3 fingerprinted successors are found in a 32 M-slot cache). A
+/// missing entry only costs the fingerprint; an entry keeps 56 bits of the hash, so a
+/// wrong hit needs two different states whose 64-bit `stateHash`es agree on those bits
+/// (the summary's collision estimate adds one chance in 2^56 per lookup).
+///
+/// One cache shared by every worker thread: slots are read and written with relaxed
+/// atomics (a reader sees an old or a new entry, either of them true). Determinism: an
+/// entry's low byte tags who wrote it in which batch, and a worker does not trust an entry
+/// another worker wrote in the current batch. Every entry it does trust was written by an
+/// earlier batch (merged: visited) or by itself for an earlier state of its own (that
+/// successor reaches the merge first), so dropping the successor is exactly what the
+/// in-order merge would do, whatever the timing. Between batches the explorer grows the
+/// cache with the visited set, up to `maxSlots`; growing empties it (it is only a cache).
+final class SeenSuccessorCache: @unchecked Sendable {
+    private var slots: UnsafeMutableBufferPointer<UInt64>
+    private var shift: UInt64
+    /// 2^26 slots (512 MiB) at most.
+    static let maxSlots = 1 << 22
+
+    init() {
+        slots = ZeroedMemory.allocate(1 << 12)
+        shift = 64 - 12
+    }
+
+    deinit { ZeroedMemory.release(slots) }
+
+    /// Grows (and empties) the cache when the visited set has outgrown it. Not while
+    /// workers run.
+    func fit(distinctStates: Int) {
+        var want = slots.count
+        while want < SeenSuccessorCache.maxSlots && want < 2 * distinctStates { want <<= 1 }
+        guard want != slots.count else { return }
+        ZeroedMemory.release(slots)
+        slots = ZeroedMemory.allocate(want)
+        shift = UInt64(64 - want.trailingZeroBitCount)
+    }
+
+    @inline(__always)
+    private func slot(_ hash: UInt64) -> UnsafeMutablePointer<UInt64> {
+        slots.baseAddress! + Int(truncatingIfNeeded: hash >> shift)
+    }
+
+    /// Asks for `hash`'s slot without waiting (see `FingerprintTable.prefetch`).
+    @inline(__always)
+    func prefetch(_ hash: UInt64) { mmucheck_prefetch(slot(hash)) }
+
+    /// Who is asking: worker `worker` of `workers` (at most 128) in batch `batch`.
+    struct Tag {
+        /// The tag this worker writes.
+        let mine: UInt8
+        /// The first tag of the current batch; the batch's tags are `base ..< base + workers`.
+        let base: UInt8
+        let workers: Int
+        init(batch: Int, worker: Int, workers: Int) {
+            precondition(workers >= 1 && workers <= 128 && worker < workers, "at most 128 workers")
+            base = UInt8(truncatingIfNeeded: batch &* workers)
+            mine = base &+ UInt8(truncatingIfNeeded: worker)
+            self.workers = workers
+        }
+    }
+
+    /// Is `hash` cached by an entry `tag`'s worker may trust?
+    @inline(__always)
+    func contains(_ hash: UInt64, _ tag: Tag) -> Bool {
+        let e = mmucheck_load_relaxed(slot(hash))
+        guard (e ^ hash) & ~0xFF == 0 else { return false }
+        let t = UInt8(truncatingIfNeeded: e)
+        // Not another worker's entry of this batch (tags of older batches that wrap around
+        // onto this one's are distrusted too: a miss is always safe).
+        return t == tag.mine || Int(t &- tag.base) >= tag.workers
+    }
+
+    /// Caches `hash` (replacing whatever shared its slot), tagged.
+    @inline(__always)
+    func insert(_ hash: UInt64, _ tag: Tag) { mmucheck_store_relaxed(slot(hash), hash & ~0xFF | UInt64(tag.mine)) }
+}
