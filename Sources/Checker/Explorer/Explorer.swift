@@ -116,7 +116,8 @@ public struct Explorer<M: Model>: Sendable {
             transitions += 1
             if t == s { continue }   // back to itself: visited already
             let hash = model.stateHash(t)
-            if out.filter.isRepeat(t, hash: hash) { continue }
+            // With the seen-successor cache, a repeat hits its first occurrence's entry in pass 2.
+            if !cached && out.filter.isRepeat(t, hash: hash) { continue }
             if cached { cache.prefetch(hash) }
             out.candidates.append((i, t, hash, 0))   // `fp` holds the state hash until pass 2
         }
@@ -251,7 +252,7 @@ public struct Explorer<M: Model>: Sendable {
         // (huge action lists), and doubled back when chunks are quick again: a one-off slow
         // chunk (the visited set growing) must not leave the run polling, and the threads
         // idle, for good. With threads, larger chunks make fewer hand-overs.
-        let maxChunk = options.threads > 1 ? 512 : 32
+        let maxChunk = options.threads > 1 ? 128 : 32
         var chunk = maxChunk
         while !stop && !frontier.isEmpty {
             if let maxDepth = options.maxDepth, depth >= maxDepth {

@@ -6,7 +6,8 @@ import CSupport
 ///
 /// Why: under symmetry the canonical fingerprint is the explorer's largest cost, and most
 /// successors are states reached before from another parent *in the same form* (on the
-/// 4-frame spec, 2 of 3 fingerprinted successors are found in a 32 M-slot cache). A
+/// first 6 M states of the 4-frame spec, a 2^25-slot cache found 2 of 3). It also
+/// catches a state's repeated successors (a repeat finds its first occurrence's entry). A
 /// missing entry only costs the fingerprint; an entry keeps 56 bits of the hash, so a
 /// wrong hit needs two different states whose 64-bit `stateHash`es agree on those bits
 /// (the summary's collision estimate adds one chance in 2^56 per lookup).
@@ -22,7 +23,8 @@ import CSupport
 final class SeenSuccessorCache: @unchecked Sendable {
     private var slots: UnsafeMutableBufferPointer<UInt64>
     private var shift: UInt64
-    /// 2^26 slots (512 MiB) at most.
+    /// 2^22 slots (32 MiB) at most: on the 4-frame spec a cache that fits the last-level
+    /// cache finished sooner than 2^26 slots (fewer hits, but each one cheap).
     static let maxSlots = 1 << 22
 
     init() {
