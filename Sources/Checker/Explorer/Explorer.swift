@@ -82,9 +82,10 @@ public struct Explorer<M: Model>: Sendable {
 
     /// Expands `s` into `out`, in three passes so that memory is read ahead of use:
     /// 1. every action: a transition unless disabled; a candidate unless it leads back to
-    ///    `s` or repeats an earlier successor of `s` (its `stateHash` is prefetched); an
-    ///    alias (`Model.actionAliases`) is counted from the action it aliases, not computed;
-    /// 2. candidates in the seen-successor cache are visited: dropped without their
+    ///    `s` or (without the cache) repeats an earlier successor of `s`; an alias
+    ///    (`Model.actionAliases`) is counted from the action it aliases, not computed;
+    /// 2. (with symmetry) candidates in the seen-successor cache, prefetched in pass 1, are
+    ///    visited, repeats of an earlier successor of `s` included: dropped without their
     ///    canonical fingerprint; the others are fingerprinted (their visited-set slot
     ///    prefetched) and cached;
     /// 3. candidates in `visited` are dropped; `invariants`, when given, are evaluated on
@@ -95,9 +96,9 @@ public struct Explorer<M: Model>: Sendable {
     private func expand(_ s: M.State, visited: UnsafeBufferPointer<UInt64>?,
                         cache: SeenSuccessorCache, tag: SeenSuccessorCache.Tag, invariants: [NamedInvariant<M.State>]?, into out: inout WorkerOutput) {
         var transitions = 0
-        out.filter.reset()
         let start = out.candidates.count
         let cached = options.symmetry && !options.fullStates
+        if !cached { out.filter.reset() }
         let aliased = !aliases.isEmpty
         if aliased { out.enabled.removeAll(keepingCapacity: true) }
         for (i, a) in model.actions(in: s).enumerated() {
