@@ -95,6 +95,11 @@ import Testing
         c.insert(0x1234_5678_9ABC_DEF0, one)
         #expect(c.contains(0x1234_5678_9ABC_DEF0, one))
         #expect(!c.contains(0x1234_5678_9ABC_EEF0, one))   // another hash in the same slot is a miss
+        // Every bit of the hash counts: not only those above the tag, nor only those the
+        // slot number does not give.
+        #expect(!c.contains(0x1234_5678_9ABC_DEF1, one))
+        #expect(!c.contains(0x1234_5678_9ABC_DEF0 ^ (1 << 40), one))
+        #expect(!c.contains(0, one))                        // an empty slot holds nothing
         c.fit(distinctStates: 1 << 20)                       // grows: emptied
         #expect(!c.contains(0x1234_5678_9ABC_DEF0, one))
     }

@@ -18,4 +18,7 @@ static inline void mmucheck_prefetch(const void *p) { __builtin_prefetch(p, 0, 3
 static inline uint64_t mmucheck_load_relaxed(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static inline void mmucheck_store_relaxed(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
 
+/// Atomic fetch-and-add: the explorer's threads take work items from a shared counter.
+static inline uint64_t mmucheck_fetch_add(uint64_t *p, uint64_t v) { return __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
+
 #endif

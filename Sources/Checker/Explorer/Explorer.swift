@@ -1,3 +1,4 @@
+import CSupport
 import Foundation
 
 /// One broken invariant and a shortest path to it.
@@ -68,8 +69,6 @@ public struct Explorer<M: Model>: Sendable {
         var ends: [Int] = []
         var transitions: [Int] = []
         var filter = SuccessorFilter<M.State>()
-        /// Seen-successor cache lookups, for the collision estimate.
-        var cacheLookups = 0
         /// [i]: action i of the state being expanded is enabled (kept for `actionAliases`).
         var enabled: [Bool] = []
 
@@ -126,7 +125,6 @@ public struct Explorer<M: Model>: Sendable {
         for c in start..<out.candidates.count {
             let (action, t, hash, _) = out.candidates[c]
             if cached {
-                out.cacheLookups += 1
                 if cache.contains(hash, tag) { continue }
                 cache.insert(hash, tag)   // its fingerprint is in the visited set once this batch is merged
             }
@@ -303,21 +301,30 @@ public struct Explorer<M: Model>: Sendable {
                     let items = (end - position + perItem - 1) / perItem
                     let tableView: UnsafeBufferPointer<UInt64>? = options.fullStates ? nil : table.withReadOnlyView { $0 }
                     batch += 1
+                    // `threads` threads (no more: `concurrentPerform` alone would use every
+                    // core) take the items in turn from a shared counter.
+                    let counter = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+                    counter.initialize(to: 0)
+                    defer { counter.deallocate() }
                     frontier.withUnsafeBufferPointer { states in
-                        nonisolated(unsafe) let out = outputs, view = tableView, states = states
+                        nonisolated(unsafe) let out = outputs, view = tableView, states = states, next = counter
                         let (from, to, thisBatch) = (position, end, batch)
-                        DispatchQueue.concurrentPerform(iterations: items) { item in
-                            // Moved out to the thread's stack while it runs: the outputs sit side
-                            // by side, and writing them in place would bounce one cache line
-                            // between the cores at every successor (false sharing).
-                            let slot = out.baseAddress! + item
-                            var mine = slot.move()
-                            mine.reset()
-                            let tag = SeenSuccessorCache.Tag(batch: thisBatch, worker: item, workers: items)
-                            for k in (from + item * perItem)..<min(to, from + (item + 1) * perItem) {
-                                expand(states[k].state, visited: view, cache: cache, tag: tag, invariants: invariants, into: &mine)
+                        DispatchQueue.concurrentPerform(iterations: min(options.threads, items)) { _ in
+                            while true {
+                                let item = Int(mmucheck_fetch_add(next, 1))
+                                if item >= items { break }
+                                // Moved out to the thread's stack while it runs: the outputs sit side
+                                // by side, and writing them in place would bounce one cache line
+                                // between the cores at every successor (false sharing).
+                                let slot = out.baseAddress! + item
+                                var mine = slot.move()
+                                mine.reset()
+                                let tag = SeenSuccessorCache.Tag(batch: thisBatch, worker: item, workers: items)
+                                for k in (from + item * perItem)..<min(to, from + (item + 1) * perItem) {
+                                    expand(states[k].state, visited: view, cache: cache, tag: tag, invariants: invariants, into: &mine)
+                                }
+                                slot.initialize(to: mine)
                             }
-                            slot.initialize(to: mine)
                         }
                     }
                     for item in 0..<items {
@@ -363,10 +370,11 @@ public struct Explorer<M: Model>: Sendable {
         stats.bytesPerState = bytesPerState()
         stats.traceBytesOnDisk = links.onDisk ? links.count * TraceLinks.recordSize : 0
         let n = Double(stats.distinctStates)
-        // TLC's estimate for the fingerprints, plus one chance in 2^56 per seen-successor cache lookup.
-        let lookups = Double((0..<outputs.count).reduce(0) { $0 + outputs[$1].cacheLookups })
+        // TLC's estimate for the fingerprints, plus (with the seen-successor cache) one chance in
+        // 2^64 per transition, a bound on its lookups that does not depend on timing.
+        let lookups = options.symmetry ? Double(stats.transitions) : 0
         stats.collisionProbability = options.fullStates ? 0
-            : n * n / 36_893_488_147_419_103_232.0 + lookups / 72_057_594_037_927_936.0  // 2^65, 2^56
+            : n * n / 36_893_488_147_419_103_232.0 + lookups / 18_446_744_073_709_551_616.0  // 2^65, 2^64
         // A violation found with stop-at-first leaves the rest unexplored, but the verdict is final.
         return ExplorationResult(stats: stats, incomplete: violations.isEmpty || options.keepGoing ? incomplete : nil,
                                  violations: violations)

@@ -8,9 +8,11 @@ import CSupport
 /// successors are states reached before from another parent *in the same form* (on the
 /// first 6 M states of the 4-frame spec, a 2^25-slot cache found 2 of 3). It also
 /// catches a state's repeated successors (a repeat finds its first occurrence's entry). A
-/// missing entry only costs the fingerprint; an entry keeps 56 bits of the hash, so a
-/// wrong hit needs two different states whose 64-bit `stateHash`es agree on those bits
-/// (the summary's collision estimate adds one chance in 2^56 per lookup).
+/// missing entry only costs the fingerprint. An entry holds the whole 64-bit hash (the
+/// slot number is its top bits, the entry the rest, shifted up, with a valid bit and the
+/// tag below), so a wrong hit needs two different states with the same 64-bit `stateHash`
+/// (the summary's collision estimate adds one chance in 2^64 per transition, a bound on
+/// the lookups that does not depend on timing).
 ///
 /// One cache shared by every worker thread: slots are read and written with relaxed
 /// atomics (a reader sees an old or a new entry, either of them true). Determinism: an
@@ -50,6 +52,11 @@ final class SeenSuccessorCache: @unchecked Sendable {
         slots.baseAddress! + Int(truncatingIfNeeded: hash >> shift)
     }
 
+    /// What a slot holds for `hash`, tag bits clear: the hash bits the slot number does not
+    /// give (at least 42), above bit 8, which marks the entry valid (an empty slot is 0).
+    @inline(__always)
+    private func entry(_ hash: UInt64) -> UInt64 { hash << (64 - shift) | 0x100 }
+
     /// Asks for `hash`'s slot without waiting (see `FingerprintTable.prefetch`).
     @inline(__always)
     func prefetch(_ hash: UInt64) { mmucheck_prefetch(slot(hash)) }
@@ -73,7 +80,7 @@ final class SeenSuccessorCache: @unchecked Sendable {
     @inline(__always)
     func contains(_ hash: UInt64, _ tag: Tag) -> Bool {
         let e = mmucheck_load_relaxed(slot(hash))
-        guard (e ^ hash) & ~0xFF == 0 else { return false }
+        guard (e ^ entry(hash)) & ~0xFF == 0 else { return false }
         let t = UInt8(truncatingIfNeeded: e)
         // Not another worker's entry of this batch (tags of older batches that wrap around
         // onto this one's are distrusted too: a miss is always safe).
@@ -82,5 +89,5 @@ final class SeenSuccessorCache: @unchecked Sendable {
 
     /// Caches `hash` (replacing whatever shared its slot), tagged.
     @inline(__always)
-    func insert(_ hash: UInt64, _ tag: Tag) { mmucheck_store_relaxed(slot(hash), hash & ~0xFF | UInt64(tag.mine)) }
+    func insert(_ hash: UInt64, _ tag: Tag) { mmucheck_store_relaxed(slot(hash), entry(hash) | UInt64(tag.mine)) }
 }

@@ -30,7 +30,7 @@ public enum ExploreReport {
         lines.append(o.spec.level == .guest ? "reductions: none (guest level)"
                      : "reductions: symmetry \(options.symmetry ? "on" : "off"), stale types \(o.staleTypesMerged ? "merged" : "kept")")
         if !options.fullStates {
-            lines.append(String(format: "fingerprint collision probability (n^2/2^65 + cache lookups/2^56): %.2g", s.collisionProbability))
+            lines.append(String(format: "fingerprint collision probability (n^2/2^65, + transitions/2^64 with symmetry): %.2g", s.collisionProbability))
         }
         return lines.joined(separator: "\n")
     }
