@@ -159,15 +159,12 @@ extension FastXen {
     /// `forgetStaleTypes` the type of a frame that is not validated reads as none.
     ///
     /// The result is constant on a class, and distinct classes differ but for fingerprint
-    /// collisions. Needs entries per table <= 4 and 2...6 frames; otherwise it hashes the
-    /// smallest `frameCanonical` of the slot renamings.
+    /// collisions. Needs entries per table <= 4 and 2...6 frames; otherwise it hashes
+    /// `canonical(s)`.
     @inline(__always)
     func canonicalFingerprint(_ s: FastXenState, forgetStaleTypes: Bool) -> UInt64 {
         guard E <= 4, F > 1, F <= 6 else {
-            let x = forgetStaleTypes ? forgettingStaleTypes(s) : s
-            var best = hashWords(frameCanonical(x))
-            for k in 1..<max(1, slotRenamings) { best = min(best, hashWords(frameCanonical(slotPermuted(x, k)))) }
-            return slotRenamings > 1 ? FastXen.finish(best) : best
+            return hashWords(canonical(forgetStaleTypes ? forgettingStaleTypes(s) : s))
         }
         var c = CanonScratch()
         c.gather(s, self, forgetStaleTypes: forgetStaleTypes)

@@ -1,5 +1,4 @@
 import CSupport
-import Foundation
 
 /// An open-addressing set of 64-bit fingerprints: 8 bytes a slot and nothing
 /// else, kept between 60% and 90% full (it grows by half when 90% full), so

@@ -1,12 +1,12 @@
 /// Drops a state's successors that repeat an earlier successor of the same state, before
-/// the explorer pays for their canonical fingerprint and their visited-set lookup.
+/// the explorer pays for their fingerprint and their visited-set lookup.
 ///
-/// Why: in the hypervisor models about half of a state's successors repeat another one
-/// (a preserve-AD update with no A/D bits to keep is a normal update; a guest store to
-/// a page table is emulated as the same update), and canonicalisation is the explorer's
-/// largest cost. The first occurrence (lowest action index) is kept, so the state's
-/// parent link, the counts and the traces are exactly those of a run without the filter;
-/// the repeats are still counted as transitions.
+/// Why: in the hypervisor models about half of a state's successors repeat another one (a
+/// guest store to a page table is emulated as the same update as `mmu-update`). The
+/// explorer uses it where there is no seen-successor cache (no symmetry, or full states);
+/// with the cache, a repeat finds its first occurrence's entry there. The first occurrence
+/// (lowest action index) is kept, so the state's parent link, the counts and the traces are
+/// exactly those of a run without the filter; the repeats are still counted as transitions.
 ///
 /// A small open-addressing table of (hash, successor), cleared per state by a generation
 /// stamp; equal hashes are confirmed by comparing the states themselves.
