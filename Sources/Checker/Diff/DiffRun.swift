@@ -115,6 +115,7 @@ public enum DiffRun {
         /// Symmetry on the packed state: a random renaming of frames and then of slots agrees
         /// with the spec's renaming, and leaves the canonical fingerprints (with and without
         /// stale types) unchanged.
+        let exactSymmetry = (1...max(1, frames)).reduce(1, *) <= FastXen.maxArrangements
         func symmetryDifference(_ x: XenState, _ f: FastXenState) -> String? {
             let perm = shuffled(frames), sigma = shuffled(slots)
             guard let r0 = engine.renaming(f, perm), let r = engine.renamingSlots(r0, sigma) else {
@@ -123,6 +124,10 @@ public enum DiffRun {
             if model.specState(r) != x.permutingFrames(perm).permutingSlots(sigma) {
                 return "renaming frames by \(perm) and slots by \(sigma) disagrees with the spec's renaming"
             }
+            // Past `FastXen.maxArrangements` renamings (7 frames and more) ties keep their order:
+            // the representative is sound but not unique per class, so only the renaming itself
+            // is checked there.
+            guard exactSymmetry else { return nil }
             for forget in [false, true] where engine.fingerprint(r, symmetric: true, forgetStaleTypes: forget)
                 != engine.fingerprint(f, symmetric: true, forgetStaleTypes: forget) {
                 return "the canonical fingerprint changes under the renaming of frames \(perm), slots \(sigma) (stale types \(forget ? "forgotten" : "kept"))"
