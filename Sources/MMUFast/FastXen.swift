@@ -61,6 +61,8 @@ public struct FastXen: Sendable {
     /// The inverses of `slotPermutations` (`[k * E + new] = old`).
     let slotInverse: [UInt8]
     let slotRenamings: Int
+    /// `vInfo`, `renameTo` and `slotInverse` in raw memory, for the symmetry fingerprint.
+    let tables: FastTables
 
     let allowWritableL1ToPagetable: Bool
     /// Test-only defects, as flags (a set lookup would cost more than the rule).
@@ -166,6 +168,7 @@ public struct FastXen: Sendable {
             return inverse
         }
         slotRenamings = sigmas.count
+        tables = FastTables(vInfo: vInfo, renameTo: renameTo, frames: F, slotInverse: slotInverse)
     }
 
     /// The initial state: every frame guest-owned, untyped and zeroed; no cr3; m2p invalid.

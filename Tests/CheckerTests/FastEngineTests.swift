@@ -123,6 +123,40 @@ import Testing
         #expect(Set((0..<50).map { e.fingerprint(model.actions(in: e.initialState).indices.dropFirst($0).first.flatMap { e.step(e.initialState, model.actions(in: e.initialState)[$0]) } ?? e.initialState, symmetric: true) }).count > 1)
     }
 
+    /// The symmetry fingerprint tells exactly the classes apart: over random reachable states
+    /// of the 4-frame spec and a random renaming (frames and slots) of each, two fingerprints
+    /// are equal exactly when the canonical states (`canonical`: built state by state, another
+    /// code path) are, with and without forgetting stale types.
+    @Test func fingerprintPartitionsStatesAsTheCanonicalFormDoes() throws {
+        let model = try FastHypervisorModel(spec: Self.load("bench/hypervisor-4-frames.yaml"))
+        let e = model.engine
+        var rng = SplitMix64(seed: 3)
+        for forget in [false, true] {
+            var byCanonical: [FastXenState: UInt64] = [:]
+            var byFingerprint: [UInt64: FastXenState] = [:]
+            var mismatches = 0
+            for _ in 0..<3000 {
+                var s = e.initialState
+                for _ in 0..<Int(rng.next() % 40) {
+                    let ops = model.actions(in: s)
+                    if let t = e.step(s, ops[Int(rng.next() % UInt64(ops.count))]) { s = t }
+                }
+                var frames = [0, 1, 2, 3]
+                for i in stride(from: 3, to: 0, by: -1) { frames.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+                let framesRenamed = try #require(e.renaming(s, frames))
+                let renamed = try #require(e.renamingSlots(framesRenamed, rng.next() % 2 == 0 ? [0, 1] : [1, 0]))
+                for x in [s, renamed] {
+                    let c = e.canonical(forget ? e.forgettingStaleTypes(x) : x)
+                    let fp = e.fingerprint(x, symmetric: true, forgetStaleTypes: forget)
+                    if let known = byCanonical[c], known != fp { mismatches += 1 } else { byCanonical[c] = fp }
+                    if let known = byFingerprint[fp], known != c { mismatches += 1 } else { byFingerprint[fp] = c }
+                }
+            }
+            #expect(mismatches == 0, "forgetting stale types: \(forget)")
+            #expect(byCanonical.count > 1000, "too few classes (\(byCanonical.count)) to test the fingerprint")
+        }
+    }
+
     /// A counterexample found on the fast engine replays on both engines to the same violation.
     @Test func fastTraceReplaysOnBothEngines() throws {
         let spec = try Self.load("hypervisor-small.yaml")
