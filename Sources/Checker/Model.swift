@@ -12,6 +12,12 @@ public protocol Model: Sendable {
     func actions(in state: State) -> [Action]
     /// The state after `action`, or nil when the action does not apply.
     func next(_ state: State, _ action: Action) -> State?
+    /// What `next` can work out once per state and share between its actions (the
+    /// explorer computes it before trying a state's actions). `Void` by default.
+    associatedtype StepContext = Void
+    func stepContext(_ state: State) -> StepContext
+    /// `next(state, action)`, given `stepContext(state)`: must return the same state.
+    func next(_ state: State, _ action: Action, context: StepContext) -> State?
     /// The invariants, by stable kebab-case name.
     var invariants: [NamedInvariant<State>] { get }
     /// The representative of `state`'s symmetry class (identity when the model
@@ -35,6 +41,11 @@ public protocol Model: Sendable {
     /// it. Only for models whose `actions(in:)` is the same list in every state. Empty (the
     /// default): no aliases.
     var actionAliases: [Int?] { get }
+}
+
+extension Model where StepContext == Void {
+    public func stepContext(_ state: State) {}
+    public func next(_ state: State, _ action: Action, context: Void) -> State? { next(state, action) }
 }
 
 extension Model {

@@ -129,7 +129,8 @@ extension FastXen {
 
     /// The successor of `s` under a compiled single-request action, nil when Xen refuses it
     /// (a refused request changes nothing, so it is no transition). The explorer's inner loop.
-    public func step(_ s: FastXenState, _ op: FastOp) -> FastXenState? {
+    /// `context`: `stepContext(s)`, when the caller computed it for `s` (same result, fewer walks).
+    public func step(_ s: FastXenState, _ op: FastOp, context: FastStepContext? = nil) -> FastXenState? {
         var x = s
         do {
             switch op.kind {
@@ -141,7 +142,14 @@ extension FastXen {
                 try machphys(&x, mfn: Int(op.mfn), pfn: Int(op.level))
                 return x
             case .updateVAMapping:
-                try updateVAMapping(&x, vcpu: Int(op.vcpu), page: Int(op.page), value: Int(op.value))
+                let (vcpu, page) = (Int(op.vcpu), Int(op.page))
+                if let context, !context.isEmpty, vcpu < V, page < pages {
+                    let l1 = Int(context.vaMapping[vcpu &* pages &+ page])
+                    guard l1 >= 0 else { return nil }
+                    try updateEntry(&x, table: l1, slot: index(page: page, level: 1), level: 1, value: Int(op.value))
+                } else {
+                    try updateVAMapping(&x, vcpu: vcpu, page: page, value: Int(op.value))
+                }
             case .pin:
                 try pin(&x, level: Int(op.level), mfn: Int(op.mfn))
             case .unpin:
@@ -151,15 +159,24 @@ extension FastXen {
             case .tlbFlush:
                 return x
             case .guestStore:
-                switch storeTarget(x, vcpu: Int(op.vcpu), page: Int(op.page), slot: Int(op.slot)) {
+                let (vcpu, page, slot) = (Int(op.vcpu), Int(op.page), Int(op.slot))
+                let target: Result<(frame: Int, kind: StoreKind), XenError>
+                if let context, !context.isEmpty, vcpu < V, page < pages, slot < E {
+                    let t = Int(context.store[vcpu &* pages &+ page])
+                    guard t >= 0 else { return nil }
+                    target = .success(t & 0x100 == 0 ? (t, .plainWrite) : (t & 0xFF, .emulated(l1: t & 0xFF)))
+                } else {
+                    target = storeTarget(x, vcpu: vcpu, page: page, slot: slot)
+                }
+                switch target {
                 case .failure: return nil
                 case .success(let (frame, kind)):
                     switch kind {
                     case .plainWrite:
-                        setEntry(&x, frame, Int(op.slot), Int(op.value))
+                        setEntry(&x, frame, slot, Int(op.value))
                         return x
                     case .emulated(let l1):
-                        try updateEntry(&x, table: l1, slot: Int(op.slot), level: 1, value: Int(op.value))
+                        try updateEntry(&x, table: l1, slot: slot, level: 1, value: Int(op.value))
                     }
                 }
             }

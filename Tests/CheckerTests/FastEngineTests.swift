@@ -157,6 +157,40 @@ import Testing
         }
     }
 
+    /// The step context (the page walks a state's guest stores and update-va-mappings share)
+    /// changes no successor: every action from 300 random reachable states steps to the same
+    /// state with and without it. And it is not ignored: stepping with another state's
+    /// context gives a different successor somewhere.
+    @Test(arguments: ["hypervisor-small.yaml", "bench/hypervisor-3-frames.yaml"])
+    func stepContextChangesNoSuccessor(_ file: String) throws {
+        let model = try FastHypervisorModel(spec: Self.load(file))
+        let e = model.engine
+        var rng = SplitMix64(seed: 11)
+        var previous = e.initialState
+        var compared = 0, viaContext = 0, wrongContextDiffers = 0
+        for _ in 0..<300 {
+            var s = e.initialState
+            for _ in 0..<Int(rng.next() % 40) {
+                let ops = model.actions(in: s)
+                if let t = e.step(s, ops[Int(rng.next() % UInt64(ops.count))]) { s = t }
+            }
+            let context = e.stepContext(s)
+            #expect(!context.isEmpty)
+            let stale = e.stepContext(previous)
+            for op in model.actions(in: s) {
+                let plain = e.step(s, op)
+                #expect(e.step(s, op, context: context) == plain, "\(model.xenAction(op)) from \(model.specState(s))")
+                compared += 1
+                if plain != nil && (op.kind == .guestStore || op.kind == .updateVAMapping) { viaContext += 1 }
+                if e.step(s, op, context: stale) != plain { wrongContextDiffers += 1 }
+            }
+            previous = s
+        }
+        #expect(compared > 10_000)
+        #expect(viaContext > 50, "too few guest stores or update-va-mappings succeeded to test the context")
+        #expect(wrongContextDiffers > 0)
+    }
+
     /// A counterexample found on the fast engine replays on both engines to the same violation.
     @Test func fastTraceReplaysOnBothEngines() throws {
         let spec = try Self.load("hypervisor-small.yaml")

@@ -92,6 +92,10 @@ public enum DiffRun {
                 if (viaStep == nil) != (r2.error != nil) || (viaStep != nil && viaStep != f2) {
                     return .failure(Difference("the explorer's compiled step disagrees with the general path on \(a)"))
                 }
+                // And the explorer's path proper: with the state's step context.
+                if engine.step(f, op, context: engine.stepContext(f)) != viaStep {
+                    return .failure(Difference("the compiled step with the state's step context disagrees without it on \(a)"))
+                }
             }
             if checkInvariants {
                 for inv in spec.checkedInvariants {

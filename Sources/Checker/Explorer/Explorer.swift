@@ -100,6 +100,7 @@ public struct Explorer<M: Model>: Sendable {
         if !cached { out.filter.reset() }
         let aliased = !aliases.isEmpty
         if aliased { out.enabled.removeAll(keepingCapacity: true) }
+        let context = model.stepContext(s)
         for (i, a) in model.actions(in: s).enumerated() {
             if aliased {
                 // An alias of an earlier action: the same successor, already handled.
@@ -110,7 +111,7 @@ public struct Explorer<M: Model>: Sendable {
                     continue
                 }
             }
-            let next = model.next(s, a)
+            let next = model.next(s, a, context: context)
             if aliased { out.enabled.append(next != nil) }
             guard let t = next else { continue }
             transitions += 1

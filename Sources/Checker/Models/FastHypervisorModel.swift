@@ -57,6 +57,11 @@ public struct FastHypervisorModel: Model {
     public func initialStates() -> [FastXenState] { [engine.initialState] }
     public func actions(in state: FastXenState) -> [FastOp] { ops }
     public func next(_ state: FastXenState, _ action: FastOp) -> FastXenState? { engine.step(state, action) }
+    /// The page walks every guest store and update-va-mapping of a state share.
+    public func stepContext(_ state: FastXenState) -> FastStepContext { engine.stepContext(state) }
+    public func next(_ state: FastXenState, _ action: FastOp, context: FastStepContext) -> FastXenState? {
+        engine.step(state, action, context: context)
+    }
     public var invariants: [NamedInvariant<FastXenState>] {
         let e = engine
         return spec.checkedInvariants.map { inv in NamedInvariant(inv.rawValue) { e.check(inv, $0) } }

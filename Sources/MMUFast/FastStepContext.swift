@@ -1,0 +1,44 @@
+import MMUSpec
+
+/// What the guest stores and `update_va_mapping`s of one state have in common, worked out
+/// once per state: where a store to each virtual page lands, and which L1 table
+/// `update_va_mapping` of each page changes. The explorer tries every (page, slot, value)
+/// of both from every state, and each one walked the same page tables again.
+///
+/// Holds at most 32 (vCPU, page) pairs; past that `isEmpty` and `step` walks as before.
+public struct FastStepContext: Sendable {
+    static let capacity = 32
+    /// [vcpu * pages + page]: the frame a guest store writes, plus 0x100 when Xen emulates
+    /// it as an L1 update (`StoreKind`); -1 when it faults.
+    var store = InlineArray<32, Int16>(repeating: -1)
+    /// [vcpu * pages + page]: the L1 table `update_va_mapping` changes; -1 when it fails.
+    var vaMapping = InlineArray<32, Int8>(repeating: -1)
+    public let isEmpty: Bool
+}
+
+extension FastXen {
+    /// The step context of `s` (see `FastStepContext`).
+    public func stepContext(_ s: FastXenState) -> FastStepContext {
+        guard V &* pages <= FastStepContext.capacity else { return FastStepContext(isEmpty: true) }
+        var c = FastStepContext(isEmpty: false)
+        for v in 0..<V {
+            let root = cr3(s, v)
+            guard root >= 0 else { continue }   // no tables: every store and update faults
+            for page in 0..<pages {
+                let i = v &* pages &+ page
+                let l1 = walkToL1(s, root: root, page: page).l1
+                guard l1 >= 0 else { continue }
+                if !xenOwned(s, l1), meta(s, l1) & (7 | FastXen.validatedBit) == 1 | FastXen.validatedBit {
+                    c.vaMapping[i] = Int8(truncatingIfNeeded: l1)
+                }
+                if case .success(let (frame, kind)) = storeTarget(s, vcpu: v, page: page, slot: 0) {
+                    switch kind {
+                    case .plainWrite: c.store[i] = Int16(truncatingIfNeeded: frame)
+                    case .emulated: c.store[i] = Int16(truncatingIfNeeded: frame) | 0x100
+                    }
+                }
+            }
+        }
+        return c
+    }
+}
