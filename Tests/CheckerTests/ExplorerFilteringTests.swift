@@ -117,6 +117,11 @@ import Testing
         #expect(!c.contains(h, w1))
         #expect(c.contains(h, SeenSuccessorCache.Tag(batch: 6, worker: 1, workers: 2)))
         #expect(c.contains(h, SeenSuccessorCache.Tag(batch: 6, worker: 0, workers: 2)))
+        // Tags are 16 bits: an entry of 8 batches ago (32 items a batch: 8-bit tags would have
+        // wrapped onto this batch's) is still trusted; one of 2,048 batches ago is not.
+        c.insert(h, SeenSuccessorCache.Tag(batch: 1, worker: 0, workers: 32))
+        #expect(c.contains(h, SeenSuccessorCache.Tag(batch: 9, worker: 5, workers: 32)))
+        #expect(!c.contains(h, SeenSuccessorCache.Tag(batch: 2_049, worker: 5, workers: 32)))
     }
 
     /// Random reachable states of `model` (seeded walks).

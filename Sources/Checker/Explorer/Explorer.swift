@@ -61,10 +61,9 @@ public struct Explorer<M: Model>: Sendable {
     /// One worker's share of a batch, reused from batch to batch so that expanding a state
     /// allocates nothing: the candidates of the states it expanded (the successors that are
     /// neither the state itself, nor an earlier successor of it, nor known to be visited), in
-    /// order, each with the invariants it breaks (bit i: invariant i; all bits when they were
-    /// not evaluated on the worker). With one thread, the one "worker" is the merge thread.
+    /// order. With one thread, the one "worker" is the merge thread.
     private struct WorkerOutput {
-        var candidates: [(action: Int, state: M.State, fp: UInt64, broken: UInt64)] = []
+        var candidates: [(action: Int, state: M.State, fp: UInt64)] = []
         /// [j]: where the j-th state's candidates end, and how many transitions it has.
         var ends: [Int] = []
         var transitions: [Int] = []
@@ -79,6 +78,16 @@ public struct Explorer<M: Model>: Sendable {
         }
     }
 
+    /// A batch of the current level, expanded and waiting for its merge.
+    private struct PendingBatch: @unchecked Sendable {
+        /// Where the batch starts in the frontier, states per work item, and items.
+        let position: Int, perItem: Int, items: Int
+        /// The batch's outputs, one per item.
+        let outputs: UnsafeMutablePointer<WorkerOutput>
+        /// Candidates of every item: at most this many states are new.
+        func candidates() -> Int { (0..<items).reduce(0) { $0 + outputs[$1].candidates.count } }
+    }
+
     /// Expands `s` into `out`, in three passes so that memory is read ahead of use:
     /// 1. every action: a transition unless disabled; a candidate unless it leads back to
     ///    `s` or (without the cache) repeats an earlier successor of `s`; an alias
@@ -87,13 +96,14 @@ public struct Explorer<M: Model>: Sendable {
     ///    visited, repeats of an earlier successor of `s` included: dropped without their
     ///    canonical fingerprint; the others are fingerprinted (their visited-set slot
     ///    prefetched) and cached;
-    /// 3. candidates in `visited` are dropped; `invariants`, when given, are evaluated on
-    ///    the rest (off the merge thread).
+    /// 3. candidates in `visited` are dropped.
+    /// Invariants are checked by the merge, on new states only (about half the candidates
+    /// that reach it are found by an earlier one of the same batch).
     /// `visited`: a read-only view of the visited set (as it was before the batch when
     /// threads run). Whatever is dropped here would be rejected by the merge, in the same
     /// order, so counts, parent links and traces do not depend on this filtering.
     private func expand(_ s: M.State, visited: UnsafeBufferPointer<UInt64>?,
-                        cache: SeenSuccessorCache, tag: SeenSuccessorCache.Tag, invariants: [NamedInvariant<M.State>]?, into out: inout WorkerOutput) {
+                        cache: SeenSuccessorCache, tag: SeenSuccessorCache.Tag, into out: inout WorkerOutput) {
         var transitions = 0
         let start = out.candidates.count
         let cached = options.symmetry && !options.fullStates
@@ -120,28 +130,24 @@ public struct Explorer<M: Model>: Sendable {
             // With the seen-successor cache, a repeat hits its first occurrence's entry in pass 2.
             if !cached && out.filter.isRepeat(t, hash: hash) { continue }
             if cached { cache.prefetch(hash) }
-            out.candidates.append((i, t, hash, 0))   // `fp` holds the state hash until pass 2
+            out.candidates.append((i, t, hash))   // `fp` holds the state hash until pass 2
         }
         var fingerprinted = start
         for c in start..<out.candidates.count {
-            let (action, t, hash, _) = out.candidates[c]
+            let (action, t, hash) = out.candidates[c]
             if cached {
                 if cache.contains(hash, tag) { continue }
                 cache.insert(hash, tag)   // its fingerprint is in the visited set once this batch is merged
             }
             let fp = options.fullStates ? 0 : fingerprint(t)
             if let visited { FingerprintTable.prefetch(fp, in: visited) }
-            out.candidates[fingerprinted] = (action, t, fp, ~0)
+            out.candidates[fingerprinted] = (action, t, fp)
             fingerprinted += 1
         }
         var kept = start
         for c in start..<fingerprinted {
-            var cand = out.candidates[c]
+            let cand = out.candidates[c]
             if let visited, FingerprintTable.contains(cand.fp, in: visited) { continue }
-            if let invariants, invariants.count <= 64 {
-                cand.broken = 0
-                for (k, inv) in invariants.enumerated() where inv.check(cand.state) != nil { cand.broken |= 1 << UInt64(k) }
-            }
             out.candidates[kept] = cand
             kept += 1
         }
@@ -165,7 +171,9 @@ public struct Explorer<M: Model>: Sendable {
         var roots: [M.State] = []
         var stats = ExplorerStats()
         var violations: [Violation<M>] = []
-        var broken = Set<String>()
+        /// [k]: invariant k is broken (a trace for it is kept); how many are.
+        var broken = [Bool](repeating: false, count: model.invariants.count)
+        var brokenCount = 0
         var incomplete: IncompleteReason?
         var lastProgress = 0.0
         let invariants = model.invariants
@@ -206,15 +214,16 @@ public struct Explorer<M: Model>: Sendable {
 
         /// Checks every invariant; returns true when the run must stop.
         func check(_ s: M.State, index: UInt32) -> Bool {
-            for inv in invariants where !broken.contains(inv.name) {
+            for (k, inv) in invariants.enumerated() where !broken[k] {
                 if let message = inv.check(s) {
-                    broken.insert(inv.name)
+                    broken[k] = true
+                    brokenCount += 1
                     let (root, steps) = trace(to: index)
                     violations.append(Violation(invariant: inv.name, message: message, initial: root, steps: steps))
                     if !options.keepGoing { return true }
                 }
             }
-            return options.keepGoing && broken.count == invariants.count
+            return options.keepGoing && brokenCount == invariants.count
         }
 
         /// In-memory bytes of the visited set and the trace links, per distinct state.
@@ -242,7 +251,8 @@ public struct Explorer<M: Model>: Sendable {
         var depth = 0
         // Work items a batch is cut into when threads run (at most 128: `SeenSuccessorCache.Tag`).
         let maxItems = options.threads > 1 ? min(128, 16 * options.threads) : 1
-        let outputs = UnsafeMutableBufferPointer<WorkerOutput>.allocate(capacity: maxItems)
+        // Two sets when threads run: one batch is merged while the next is expanded.
+        let outputs = UnsafeMutableBufferPointer<WorkerOutput>.allocate(capacity: options.threads > 1 ? 2 * maxItems : 1)
         for w in 0..<outputs.count { (outputs.baseAddress! + w).initialize(to: WorkerOutput()) }
         defer { outputs.deinitialize(); outputs.deallocate() }
         let cache = SeenSuccessorCache()
@@ -254,28 +264,50 @@ public struct Explorer<M: Model>: Sendable {
         // idle, for good. With threads, larger chunks make fewer hand-overs.
         let maxChunk = options.threads > 1 ? 128 : 32
         var chunk = maxChunk
+        /// A batch expanded by the threads and not merged yet.
+        var pending: PendingBatch?
+        var next: [(index: UInt32, state: M.State)] = []
+        /// Records one successor and checks it if new; true when the run must stop.
+        func accept(_ action: Int, _ t: M.State, _ fp: UInt64, _ parent: UInt32) -> Bool {
+            guard let idx = discover(t, fp: fp, parent: parent, action: action) else { return false }
+            next.append((idx, t))
+            deepest = depth + 1
+            if check(t, index: idx) { return true }
+            if let maxStates = options.maxStates, links.count >= maxStates {
+                incomplete = .stateLimit; return true
+            }
+            return false
+        }
+        /// Merges an expanded batch into the visited set and the next level, in frontier
+        /// order; true when the run must stop.
+        func merge(_ b: PendingBatch) -> Bool {
+            // Every slot asked for first, so that the misses overlap.
+            if !options.fullStates {
+                for item in 0..<b.items { for c in b.outputs[item].candidates.indices { table.prefetch(b.outputs[item].candidates[c].fp) } }
+            }
+            for item in 0..<b.items {
+                for j in b.outputs[item].ends.indices {
+                    let parent = frontier[b.position + item * b.perItem + j].index
+                    let first = j == 0 ? 0 : b.outputs[item].ends[j - 1], last = b.outputs[item].ends[j]
+                    stats.transitions += b.outputs[item].transitions[j]
+                    for c in first..<last {
+                        let cand = b.outputs[item].candidates[c]
+                        if accept(cand.action, cand.state, cand.fp, parent) { return true }
+                    }
+                }
+            }
+            return false
+        }
         while !stop && !frontier.isEmpty {
             if let maxDepth = options.maxDepth, depth >= maxDepth {
                 incomplete = .depthLimit
                 break
             }
-            var next: [(index: UInt32, state: M.State)] = []
+            next = []
             var position = 0
             levelLoop: while position < frontier.count {
                 let chunkStart = elapsed()
                 let end = min(frontier.count, position + chunk * options.threads)
-                /// Records one successor; true when the run must stop.
-                /// `mayBreak: false`: the worker found every invariant holding in `t`.
-                func accept(_ action: Int, _ t: M.State, _ fp: UInt64, _ parent: UInt32, mayBreak: Bool = true) -> Bool {
-                    guard let idx = discover(t, fp: fp, parent: parent, action: action) else { return false }
-                    next.append((idx, t))
-                    deepest = depth + 1
-                    if mayBreak && check(t, index: idx) { return true }
-                    if let maxStates = options.maxStates, links.count >= maxStates {
-                        incomplete = .stateLimit; return true
-                    }
-                    return false
-                }
                 if options.symmetry && !options.fullStates { cache.fit(distinctStates: links.count) }
                 if options.threads <= 1 {
                     // One thread: each state is expanded against the visited set as it is, and
@@ -285,7 +317,7 @@ public struct Explorer<M: Model>: Sendable {
                         outputs[0].reset()
                         let view: UnsafeBufferPointer<UInt64>? = options.fullStates ? nil : table.withReadOnlyView { $0 }
                         expand(frontier[k].state, visited: view, cache: cache, tag: SeenSuccessorCache.Tag(batch: 0, worker: 0, workers: 1),
-                               invariants: nil, into: &outputs[0])
+                               into: &outputs[0])
                         stats.transitions += outputs[0].transitions[0]
                         for c in outputs[0].candidates.indices {
                             let cand = outputs[0].candidates[c]
@@ -294,54 +326,52 @@ public struct Explorer<M: Model>: Sendable {
                     }
                 } else {
                     // Parallel phase: the batch is cut into work items of consecutive states,
-                    // handed to the threads as they come free (GCD), each expanded into its own
-                    // output (so a slow item does not leave a thread idle). Merge: items and
-                    // their states in frontier order, so counts, parent links and traces are
-                    // those of the one-thread path.
+                    // which exactly `threads` threads take in turn from a shared counter, each
+                    // expanded into its own output (so a slow item does not leave a thread idle).
+                    // This thread first merges the previous batch (overlapping the others'
+                    // expansion), then takes items too. Merge: items and their states in
+                    // frontier order, so counts, parent links and traces are those of the
+                    // one-thread path.
                     let perItem = max(1, (end - position + maxItems - 1) / maxItems)
                     let items = (end - position + perItem - 1) / perItem
-                    let tableView: UnsafeBufferPointer<UInt64>? = options.fullStates ? nil : table.withReadOnlyView { $0 }
                     batch += 1
-                    // `threads` threads (no more: `concurrentPerform` alone would use every
-                    // core) take the items in turn from a shared counter.
+                    let this = PendingBatch(position: position, perItem: perItem, items: items,
+                                            outputs: outputs.baseAddress! + (batch & 1) * maxItems)
+                    // The merge inserts while the workers read the table: it must not move.
+                    if let pending, !options.fullStates { table.reserve(additional: pending.candidates()) }
+                    let tableView: UnsafeBufferPointer<UInt64>? = options.fullStates ? nil : table.withReadOnlyView { $0 }
                     let counter = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
                     counter.initialize(to: 0)
                     defer { counter.deallocate() }
+                    let group = DispatchGroup()
                     frontier.withUnsafeBufferPointer { states in
-                        nonisolated(unsafe) let out = outputs, view = tableView, states = states, next = counter
+                        nonisolated(unsafe) let view = tableView, states = states, next = counter
                         let (from, to, thisBatch) = (position, end, batch)
-                        DispatchQueue.concurrentPerform(iterations: min(options.threads, items)) { _ in
+                        // Takes items until none is left.
+                        let work: @Sendable () -> Void = {
                             while true {
                                 let item = Int(mmucheck_fetch_add(next, 1))
                                 if item >= items { break }
                                 // Moved out to the thread's stack while it runs: the outputs sit side
                                 // by side, and writing them in place would bounce one cache line
                                 // between the cores at every successor (false sharing).
-                                let slot = out.baseAddress! + item
+                                let slot = this.outputs + item
                                 var mine = slot.move()
                                 mine.reset()
                                 let tag = SeenSuccessorCache.Tag(batch: thisBatch, worker: item, workers: items)
                                 for k in (from + item * perItem)..<min(to, from + (item + 1) * perItem) {
-                                    expand(states[k].state, visited: view, cache: cache, tag: tag, invariants: invariants, into: &mine)
+                                    expand(states[k].state, visited: view, cache: cache, tag: tag, into: &mine)
                                 }
                                 slot.initialize(to: mine)
                             }
                         }
+                        for _ in 1..<min(options.threads, items) { DispatchQueue.global().async(group: group, execute: work) }
+                        if let pending { stop = merge(pending) }
+                        work()
+                        group.wait()
                     }
-                    for item in 0..<items {
-                        for j in outputs[item].ends.indices {
-                            let parent = frontier[position + item * perItem + j].index
-                            let first = j == 0 ? 0 : outputs[item].ends[j - 1], last = outputs[item].ends[j]
-                            stats.transitions += outputs[item].transitions[j]
-                            if !options.fullStates { for c in first..<last { table.prefetch(outputs[item].candidates[c].fp) } }
-                            for c in first..<last {
-                                let cand = outputs[item].candidates[c]
-                                if accept(cand.action, cand.state, cand.fp, parent, mayBreak: cand.broken != 0) {
-                                    stop = true; break levelLoop
-                                }
-                            }
-                        }
-                    }
+                    pending = this
+                    if stop { break levelLoop }
                 }
                 position = end
                 let now = elapsed()
@@ -361,6 +391,11 @@ public struct Explorer<M: Model>: Sendable {
                     progress(stats)
                 }
             }
+            if !stop, let p = pending {
+                pending = nil
+                if merge(p) { stop = true; break }
+            }
+            pending = nil
             frontier = next
             depth += 1
         }

@@ -32,15 +32,23 @@ final class FingerprintTable {
         var i = Int(truncatingIfNeeded: key.multipliedFullWidth(by: UInt64(n)).high)
         while true {
             let x = k[i]
-            if x == 0 { k[i] = key; return true }
+            // Atomic: workers may be reading the table (`contains(_:in:)`) during a merge.
+            if x == 0 { mmucheck_store_relaxed(k.baseAddress! + i, key); return true }
             if x == key { return false }
             i += 1
             if i == n { i = 0 }
         }
     }
 
+    /// Makes room for `additional` more fingerprints, so that inserting them does not move
+    /// the slots (a read-only view stays valid).
+    func reserve(additional: Int) {
+        while (count + additional) * 10 > keys.count * 9 { grow() }
+    }
+
     /// Calls `body` with a read-only view of the table for lookups from other threads
-    /// (`contains(_:in:)`); the table must not change while `body` runs.
+    /// (`contains(_:in:)`). Inserts may run while the view is used (its answers are then
+    /// "present" or "maybe absent"), but the table must not grow (`reserve`).
     func withReadOnlyView<R>(_ body: (UnsafeBufferPointer<UInt64>) -> R) -> R {
         body(UnsafeBufferPointer(keys))
     }
@@ -51,7 +59,8 @@ final class FingerprintTable {
         let n = k.count
         var i = Int(truncatingIfNeeded: key.multipliedFullWidth(by: UInt64(n)).high)
         while true {
-            let x = k[i]
+            // A slot the merge is filling reads as empty or as its key: either answer is safe.
+            let x = mmucheck_load_relaxed(k.baseAddress! + i)
             if x == 0 { return false }
             if x == key { return true }
             i += 1

@@ -12,11 +12,12 @@ import CSupport
 /// slot number is its top bits, the entry the rest, shifted up, with a valid bit and the
 /// tag below), so a wrong hit needs two different states with the same 64-bit `stateHash`
 /// (the summary's collision estimate adds one chance in 2^64 per transition, a bound on
-/// the lookups that does not depend on timing).
+/// the lookups that does not depend on timing). The cache has at least 2^17 slots, so the
+/// 17 bits below the hash hold a 16-bit tag and the valid bit.
 ///
 /// One cache shared by every worker thread: slots are read and written with relaxed
 /// atomics (a reader sees an old or a new entry, either of them true). Determinism: an
-/// entry's low byte tags who wrote it in which batch, and a worker does not trust an entry
+/// entry's low 16 bits tag who wrote it in which batch, and a worker does not trust an entry
 /// another worker wrote in the current batch. Every entry it does trust was written by an
 /// earlier batch (merged: visited) or by itself for an earlier state of its own (that
 /// successor reaches the merge first), so dropping the successor is exactly what the
@@ -29,9 +30,11 @@ final class SeenSuccessorCache: @unchecked Sendable {
     /// cache finished sooner than 2^26 slots (fewer hits, but each one cheap).
     static let maxSlots = 1 << 22
 
+    static let minSlots = 1 << 17
+
     init() {
-        slots = ZeroedMemory.allocate(1 << 12)
-        shift = 64 - 12
+        slots = ZeroedMemory.allocate(SeenSuccessorCache.minSlots)
+        shift = UInt64(64 - SeenSuccessorCache.minSlots.trailingZeroBitCount)
     }
 
     deinit { ZeroedMemory.release(slots) }
@@ -53,25 +56,26 @@ final class SeenSuccessorCache: @unchecked Sendable {
     }
 
     /// What a slot holds for `hash`, tag bits clear: the hash bits the slot number does not
-    /// give (at least 42), above bit 8, which marks the entry valid (an empty slot is 0).
+    /// give (at least 42), above bit 16, which marks the entry valid (an empty slot is 0).
     @inline(__always)
-    private func entry(_ hash: UInt64) -> UInt64 { hash << (64 - shift) | 0x100 }
+    private func entry(_ hash: UInt64) -> UInt64 { hash << (64 - shift) | 0x1_0000 }
 
     /// Asks for `hash`'s slot without waiting (see `FingerprintTable.prefetch`).
     @inline(__always)
     func prefetch(_ hash: UInt64) { mmucheck_prefetch(slot(hash)) }
 
-    /// Who is asking: worker `worker` of `workers` (at most 128) in batch `batch`.
+    /// Who is asking: worker `worker` of `workers` (at most 128) in batch `batch`. Tags wrap
+    /// around after 65,536 / `workers` batches (2,048 with 32 work items a batch).
     struct Tag {
         /// The tag this worker writes.
-        let mine: UInt8
+        let mine: UInt16
         /// The first tag of the current batch; the batch's tags are `base ..< base + workers`.
-        let base: UInt8
+        let base: UInt16
         let workers: Int
         init(batch: Int, worker: Int, workers: Int) {
             precondition(workers >= 1 && workers <= 128 && worker < workers, "at most 128 workers")
-            base = UInt8(truncatingIfNeeded: batch &* workers)
-            mine = base &+ UInt8(truncatingIfNeeded: worker)
+            base = UInt16(truncatingIfNeeded: batch &* workers)
+            mine = base &+ UInt16(truncatingIfNeeded: worker)
             self.workers = workers
         }
     }
@@ -80,8 +84,8 @@ final class SeenSuccessorCache: @unchecked Sendable {
     @inline(__always)
     func contains(_ hash: UInt64, _ tag: Tag) -> Bool {
         let e = mmucheck_load_relaxed(slot(hash))
-        guard (e ^ entry(hash)) & ~0xFF == 0 else { return false }
-        let t = UInt8(truncatingIfNeeded: e)
+        guard (e ^ entry(hash)) & ~0xFFFF == 0 else { return false }
+        let t = UInt16(truncatingIfNeeded: e)
         // Not another worker's entry of this batch (tags of older batches that wrap around
         // onto this one's are distrusted too: a miss is always safe).
         return t == tag.mine || Int(t &- tag.base) >= tag.workers

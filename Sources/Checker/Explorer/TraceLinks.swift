@@ -36,14 +36,17 @@ final class TraceLinks {
     func append(parent: UInt32, action: Int) {
         let a: UInt16
         if action < 0xFFFF { a = UInt16(action) } else { a = 0xFFFF; bigActions[count] = action }
-        var rec = [UInt8](repeating: 0, count: 6)
-        rec[0] = UInt8(truncatingIfNeeded: parent); rec[1] = UInt8(truncatingIfNeeded: parent >> 8)
-        rec[2] = UInt8(truncatingIfNeeded: parent >> 16); rec[3] = UInt8(truncatingIfNeeded: parent >> 24)
-        rec[4] = UInt8(truncatingIfNeeded: a); rec[5] = UInt8(truncatingIfNeeded: a >> 8)
         count += 1
-        if file == nil { memory.append(contentsOf: rec); return }
-        buffer.append(contentsOf: rec)
+        if file == nil { TraceLinks.put(parent, a, into: &memory); return }
+        TraceLinks.put(parent, a, into: &buffer)
         if buffer.count >= bufferLimit { flush() }
+    }
+
+    @inline(__always)
+    private static func put(_ parent: UInt32, _ a: UInt16, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(truncatingIfNeeded: parent)); bytes.append(UInt8(truncatingIfNeeded: parent >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: parent >> 16)); bytes.append(UInt8(truncatingIfNeeded: parent >> 24))
+        bytes.append(UInt8(truncatingIfNeeded: a)); bytes.append(UInt8(truncatingIfNeeded: a >> 8))
     }
 
     private func flush() {
