@@ -12,7 +12,7 @@ public struct FastStepContext: Sendable {
     /// it as an L1 update (`StoreKind`); -1 when it faults.
     var store = InlineArray<32, Int16>(repeating: -1)
     /// [vcpu * pages + page]: the L1 table `update_va_mapping` changes; -1 when it fails.
-    var vaMapping = InlineArray<32, Int8>(repeating: -1)
+    var vaMapping = InlineArray<32, Int16>(repeating: -1)
     public let isEmpty: Bool
 }
 
@@ -29,7 +29,7 @@ extension FastXen {
                 let l1 = walkToL1(s, root: root, page: page).l1
                 guard l1 >= 0 else { continue }
                 if !xenOwned(s, l1), meta(s, l1) & (7 | FastXen.validatedBit) == 1 | FastXen.validatedBit {
-                    c.vaMapping[i] = Int8(truncatingIfNeeded: l1)
+                    c.vaMapping[i] = Int16(truncatingIfNeeded: l1)
                 }
                 if case .success(let (frame, kind)) = storeTarget(s, vcpu: v, page: page, slot: 0) {
                     switch kind {

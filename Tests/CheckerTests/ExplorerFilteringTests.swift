@@ -46,6 +46,25 @@ import Testing
         #expect(r.violations.isEmpty)
     }
 
+    /// A run cut short by the state limit reports the same summary on any number of threads,
+    /// also when the limit falls on the last state of a level (found by the level's last
+    /// merge, which runs after its batch, not alongside the next).
+    @Test func stateLimitGivesTheSameSummaryOnAnyThreadCount() throws {
+        let specs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../specs").standardized.path
+        let model = try FastHypervisorModel(spec: SpecLoader.load(file: specs + "/hypervisor-small.yaml"))
+        let levelEnds = (3...4).map { Self.referenceBFS(model, symmetric: true, maxDepth: $0).states }
+        for limit in levelEnds + [777, 5000] {
+            var summaries: [[Int]] = []
+            for threads in [1, 2, 3] {
+                let r = Explorer(model: model, options: ExplorerOptions(maxStates: limit, threads: threads)).run()
+                #expect(r.incomplete == .stateLimit)
+                summaries.append([r.stats.distinctStates, r.stats.transitions, r.stats.depth, r.stats.queue])
+            }
+            #expect(summaries[0][0] == limit)
+            #expect(summaries.allSatisfy { $0 == summaries[0] }, "limit \(limit): \(summaries)")
+        }
+    }
+
     /// Tokens without an invariant to break (a run that stops at a violation expands less).
     struct Bag: Model {
         typealias State = [Int]
@@ -90,7 +109,7 @@ import Testing
 
     @Test func seenSuccessorCacheHoldsWhatWasInsertedAndEmptiesWhenItGrows() {
         let c = SeenSuccessorCache()
-        let one = SeenSuccessorCache.Tag(batch: 0, worker: 0, workers: 1)
+        let one = SeenSuccessorCache.Tag(first: 0, worker: 0, workers: 1)
         #expect(!c.contains(0x1234_5678_9ABC_DEF0, one))
         c.insert(0x1234_5678_9ABC_DEF0, one)
         #expect(c.contains(0x1234_5678_9ABC_DEF0, one))
@@ -110,18 +129,18 @@ import Testing
     @Test func seenSuccessorCacheTrustsOnlyEntriesTheMergeHasOrWillHaveSeenFirst() {
         let c = SeenSuccessorCache()
         let h: UInt64 = 0xABCD_EF01_2345_6700
-        let w0 = SeenSuccessorCache.Tag(batch: 5, worker: 0, workers: 2)
-        let w1 = SeenSuccessorCache.Tag(batch: 5, worker: 1, workers: 2)
+        let w0 = SeenSuccessorCache.Tag(first: 10, worker: 0, workers: 2)
+        let w1 = SeenSuccessorCache.Tag(first: 10, worker: 1, workers: 2)
         c.insert(h, w0)
         #expect(c.contains(h, w0))
         #expect(!c.contains(h, w1))
-        #expect(c.contains(h, SeenSuccessorCache.Tag(batch: 6, worker: 1, workers: 2)))
-        #expect(c.contains(h, SeenSuccessorCache.Tag(batch: 6, worker: 0, workers: 2)))
+        #expect(c.contains(h, SeenSuccessorCache.Tag(first: 12, worker: 1, workers: 2)))
+        #expect(c.contains(h, SeenSuccessorCache.Tag(first: 12, worker: 0, workers: 2)))
         // Tags are 16 bits: an entry of 8 batches ago (32 items a batch: 8-bit tags would have
-        // wrapped onto this batch's) is still trusted; one of 2,048 batches ago is not.
-        c.insert(h, SeenSuccessorCache.Tag(batch: 1, worker: 0, workers: 32))
-        #expect(c.contains(h, SeenSuccessorCache.Tag(batch: 9, worker: 5, workers: 32)))
-        #expect(!c.contains(h, SeenSuccessorCache.Tag(batch: 2_049, worker: 5, workers: 32)))
+        // wrapped onto this batch's) is still trusted; one of 65,536 items ago is not.
+        c.insert(h, SeenSuccessorCache.Tag(first: 32, worker: 0, workers: 32))
+        #expect(c.contains(h, SeenSuccessorCache.Tag(first: 9 * 32, worker: 5, workers: 32)))
+        #expect(!c.contains(h, SeenSuccessorCache.Tag(first: 32 + 65_536, worker: 5, workers: 32)))
     }
 
     /// Random reachable states of `model` (seeded walks).

@@ -99,9 +99,10 @@ public struct Explorer<M: Model>: Sendable {
     /// 3. candidates in `visited` are dropped.
     /// Invariants are checked by the merge, on new states only (about half the candidates
     /// that reach it are found by an earlier one of the same batch).
-    /// `visited`: a read-only view of the visited set (as it was before the batch when
-    /// threads run). Whatever is dropped here would be rejected by the merge, in the same
-    /// order, so counts, parent links and traces do not depend on this filtering.
+    /// `visited`: a read-only view of the visited set (when threads run: as it was before the
+    /// batch, plus whatever the previous batch's merge, running meanwhile, has inserted).
+    /// Whatever is dropped here would be rejected by the merge, in the same order, so
+    /// counts, parent links and traces do not depend on this filtering.
     private func expand(_ s: M.State, visited: UnsafeBufferPointer<UInt64>?,
                         cache: SeenSuccessorCache, tag: SeenSuccessorCache.Tag, into out: inout WorkerOutput) {
         var transitions = 0
@@ -256,7 +257,8 @@ public struct Explorer<M: Model>: Sendable {
         for w in 0..<outputs.count { (outputs.baseAddress! + w).initialize(to: WorkerOutput()) }
         defer { outputs.deinitialize(); outputs.deallocate() }
         let cache = SeenSuccessorCache()
-        var batch = 0
+        /// The first cache tag of the next batch (each work item of a batch has its own).
+        var tagBase = 0
         // Bounds and Ctrl-C are polled after every chunk of states (per thread): up to
         // `maxChunk`, halved (down to 1) whenever a chunk takes more than a quarter of a second
         // (huge action lists), and doubled back when chunks are quick again: a one-off slow
@@ -274,7 +276,8 @@ public struct Explorer<M: Model>: Sendable {
             deepest = depth + 1
             if check(t, index: idx) { return true }
             if let maxStates = options.maxStates, links.count >= maxStates {
-                incomplete = .stateLimit; return true
+                if incomplete == nil { incomplete = .stateLimit }   // (not after Ctrl-C: see the level's last merge)
+                return true
             }
             return false
         }
@@ -316,7 +319,7 @@ public struct Explorer<M: Model>: Sendable {
                         let parent = frontier[k].index
                         outputs[0].reset()
                         let view: UnsafeBufferPointer<UInt64>? = options.fullStates ? nil : table.withReadOnlyView { $0 }
-                        expand(frontier[k].state, visited: view, cache: cache, tag: SeenSuccessorCache.Tag(batch: 0, worker: 0, workers: 1),
+                        expand(frontier[k].state, visited: view, cache: cache, tag: SeenSuccessorCache.Tag(first: 0, worker: 0, workers: 1),
                                into: &outputs[0])
                         stats.transitions += outputs[0].transitions[0]
                         for c in outputs[0].candidates.indices {
@@ -334,9 +337,10 @@ public struct Explorer<M: Model>: Sendable {
                     // one-thread path.
                     let perItem = max(1, (end - position + maxItems - 1) / maxItems)
                     let items = (end - position + perItem - 1) / perItem
-                    batch += 1
+                    // Buffers: the other set from the pending batch's.
+                    let set = pending.map { $0.outputs == outputs.baseAddress! ? 1 : 0 } ?? 0
                     let this = PendingBatch(position: position, perItem: perItem, items: items,
-                                            outputs: outputs.baseAddress! + (batch & 1) * maxItems)
+                                            outputs: outputs.baseAddress! + set * maxItems)
                     // The merge inserts while the workers read the table: it must not move.
                     if let pending, !options.fullStates { table.reserve(additional: pending.candidates()) }
                     let tableView: UnsafeBufferPointer<UInt64>? = options.fullStates ? nil : table.withReadOnlyView { $0 }
@@ -346,7 +350,7 @@ public struct Explorer<M: Model>: Sendable {
                     let group = DispatchGroup()
                     frontier.withUnsafeBufferPointer { states in
                         nonisolated(unsafe) let view = tableView, states = states, next = counter
-                        let (from, to, thisBatch) = (position, end, batch)
+                        let (from, to, firstTag) = (position, end, tagBase)
                         // Takes items until none is left.
                         let work: @Sendable () -> Void = {
                             while true {
@@ -358,7 +362,7 @@ public struct Explorer<M: Model>: Sendable {
                                 let slot = this.outputs + item
                                 var mine = slot.move()
                                 mine.reset()
-                                let tag = SeenSuccessorCache.Tag(batch: thisBatch, worker: item, workers: items)
+                                let tag = SeenSuccessorCache.Tag(first: firstTag, worker: item, workers: items)
                                 for k in (from + item * perItem)..<min(to, from + (item + 1) * perItem) {
                                     expand(states[k].state, visited: view, cache: cache, tag: tag, into: &mine)
                                 }
@@ -367,11 +371,13 @@ public struct Explorer<M: Model>: Sendable {
                         }
                         for _ in 1..<min(options.threads, items) { DispatchQueue.global().async(group: group, execute: work) }
                         if let pending { stop = merge(pending) }
-                        work()
+                        // Stopped: the batch is not needed; the other threads take no more items.
+                        if stop { _ = mmucheck_fetch_add(next, UInt64(items)) } else { work() }
                         group.wait()
                     }
+                    tagBase &+= items
+                    if stop { pending = nil; break levelLoop }
                     pending = this
-                    if stop { break levelLoop }
                 }
                 position = end
                 let now = elapsed()
@@ -391,11 +397,12 @@ public struct Explorer<M: Model>: Sendable {
                     progress(stats)
                 }
             }
-            if !stop, let p = pending {
+            // The level's last batch (or, after Ctrl-C or a time or memory limit, the batch
+            // already expanded): merged before the level ends.
+            if let p = pending {
                 pending = nil
-                if merge(p) { stop = true; break }
+                if merge(p) { stop = true }
             }
-            pending = nil
             frontier = next
             depth += 1
         }

@@ -17,11 +17,12 @@ import CSupport
 ///
 /// One cache shared by every worker thread: slots are read and written with relaxed
 /// atomics (a reader sees an old or a new entry, either of them true). Determinism: an
-/// entry's low 16 bits tag who wrote it in which batch, and a worker does not trust an entry
-/// another worker wrote in the current batch. Every entry it does trust was written by an
-/// earlier batch (merged: visited) or by itself for an earlier state of its own (that
-/// successor reaches the merge first), so dropping the successor is exactly what the
-/// in-order merge would do, whatever the timing. Between batches the explorer grows the
+/// entry's low 16 bits tag which work item of which batch wrote it, and a worker does not
+/// trust an entry another item wrote in the current batch. Every entry it does trust was
+/// written by an earlier batch (merged before this one, even when that merge runs alongside
+/// this batch's expansion: the successor is visited or a candidate of that batch) or by
+/// itself for an earlier state of its own (that successor reaches the merge first), so
+/// dropping the successor is exactly what the in-order merge would do, whatever the timing. Between batches the explorer grows the
 /// cache with the visited set, up to `maxSlots`; growing empties it (it is only a cache).
 final class SeenSuccessorCache: @unchecked Sendable {
     private var slots: UnsafeMutableBufferPointer<UInt64>
@@ -64,17 +65,18 @@ final class SeenSuccessorCache: @unchecked Sendable {
     @inline(__always)
     func prefetch(_ hash: UInt64) { mmucheck_prefetch(slot(hash)) }
 
-    /// Who is asking: worker `worker` of `workers` (at most 128) in batch `batch`. Tags wrap
-    /// around after 65,536 / `workers` batches (2,048 with 32 work items a batch).
+    /// Who is asking: work item `worker` of the `workers` (at most 128) of a batch whose
+    /// items have the tags `first ..< first + workers` (the explorer counts items as it hands
+    /// them out, so tags wrap around only after 65,536 items: 2,048 batches of 32).
     struct Tag {
         /// The tag this worker writes.
         let mine: UInt16
         /// The first tag of the current batch; the batch's tags are `base ..< base + workers`.
         let base: UInt16
         let workers: Int
-        init(batch: Int, worker: Int, workers: Int) {
+        init(first: Int, worker: Int, workers: Int) {
             precondition(workers >= 1 && workers <= 128 && worker < workers, "at most 128 workers")
-            base = UInt16(truncatingIfNeeded: batch &* workers)
+            base = UInt16(truncatingIfNeeded: first)
             mine = base &+ UInt16(truncatingIfNeeded: worker)
             self.workers = workers
         }
