@@ -129,8 +129,9 @@ extension FastXen {
 
     /// The successor of `s` under a compiled single-request action, nil when Xen refuses it
     /// (a refused request changes nothing, so it is no transition). The explorer's inner loop.
-    /// `context`: `stepContext(s)`, when the caller computed it for `s` (same result, fewer walks).
-    public func step(_ s: FastXenState, _ op: FastOp, context: FastStepContext? = nil) -> FastXenState? {
+    /// `context`: `stepContext(s)`, when the caller computed it for `s` (same result, fewer
+    /// walks); borrowed, not copied, for every action.
+    public func step(_ s: FastXenState, _ op: FastOp, context: borrowing FastStepContext = .unused) -> FastXenState? {
         var x = s
         do {
             switch op.kind {
@@ -143,7 +144,7 @@ extension FastXen {
                 return x
             case .updateVAMapping:
                 let (vcpu, page) = (Int(op.vcpu), Int(op.page))
-                if let context, !context.isEmpty, vcpu < V, page < pages {
+                if !context.isEmpty, vcpu < V, page < pages {
                     let l1 = Int(context.vaMapping[vcpu &* pages &+ page])
                     guard l1 >= 0 else { return nil }
                     try updateEntry(&x, table: l1, slot: index(page: page, level: 1), level: 1, value: Int(op.value))
@@ -161,7 +162,7 @@ extension FastXen {
             case .guestStore:
                 let (vcpu, page, slot) = (Int(op.vcpu), Int(op.page), Int(op.slot))
                 let target: Result<(frame: Int, kind: StoreKind), XenError>
-                if let context, !context.isEmpty, vcpu < V, page < pages, slot < E {
+                if !context.isEmpty, vcpu < V, page < pages, slot < E {
                     let t = Int(context.store[vcpu &* pages &+ page])
                     guard t >= 0 else { return nil }
                     target = .success(t & 0x100 == 0 ? (t, .plainWrite) : (t & 0xFF, .emulated(l1: t & 0xFF)))
