@@ -6,7 +6,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmark the explorer on one core: distinct states/s, transitions/s, bytes per stored state (medians).")
 
-    @Argument(help: "The spec to explore (the SPIN anchor's sizes; about 40 s a run on the fast engine, 17 minutes on the spec engine).")
+    @Argument(help: "The spec to explore (the SPIN anchor's sizes; about 30 s a run on the fast engine, 17 minutes on the spec engine).")
     var spec: String = "specs/bench/hypervisor-3-frames.yaml"
 
     @Option(name: .customLong("repeat"), help: "How many runs (the median is reported).")
