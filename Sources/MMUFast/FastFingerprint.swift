@@ -41,7 +41,7 @@ extension FastXen {
     private enum Scratch {
         /// `incoming` and `perm` have 16 words: a value naming no frame (0xFF) uses word 15.
         static let low = 0, start = 8, incoming = 16, codes = 32, sig = 64, best = 72, candidate = 81
-        static let order = 90, perm = 98, keys = 114, words = 138
+        static let order = 90, perm = 98, words = 114
     }
 
     /// `canonicalFingerprint` for 2...6 frames and at most 4 entries per table, on the state's
@@ -75,10 +75,8 @@ extension FastXen {
             }
         }
         if slotRenamings == 1 { return packedFrameFingerprint(b, w, slotRenaming: 0) }
-        // Each slot renaming's key (at most 24 renamings: 4 entries per table).
-        let keys = w + Scratch.keys
-        var least = UInt64.max, count = 0
-        for k in 0..<slotRenamings {
+        /// Slot renaming `k`'s key.
+        @inline(__always) func key(_ k: Int) -> UInt64 {
             let inverse = t.slotInverse + k &* E
             var sum: UInt64 = 0
             for f in 0..<F {
@@ -87,14 +85,19 @@ extension FastXen {
                 x &*= 0x9E37_79B9_7F4A_7C15
                 sum &+= x ^ (x &>> 29)
             }
-            keys[k] = sum
-            if sum < least { least = sum; count = 1 } else if sum == least { count &+= 1 }
+            return sum
         }
-        var best = UInt64.max
-        for k in 0..<slotRenamings where keys[k] == least {
-            best = min(best, packedFrameFingerprint(b, w, slotRenaming: k))
-            count &-= 1
-            if count == 0 { break }
+        var least = UInt64.max, first = 0, count = 0
+        for k in 0..<slotRenamings {
+            let sum = key(k)
+            if sum < least { least = sum; first = k; count = 1 } else if sum == least { count &+= 1 }
+        }
+        var best = packedFrameFingerprint(b, w, slotRenaming: first)
+        if count > 1 {
+            // Several renamings share the least key: compute the keys again to find them.
+            for k in (first &+ 1)..<slotRenamings where key(k) == least {
+                best = min(best, packedFrameFingerprint(b, w, slotRenaming: k))
+            }
         }
         return FastXen.finish(best)
     }
