@@ -43,8 +43,6 @@ public struct FastXen: Sendable {
     let vFrame: [UInt8]
     /// A rename-invariant id of a value (same flags and presence), for symmetry signatures.
     let vShape: [UInt16]
-    /// `vFrame | vShape << 8`, one load for the symmetry fingerprint.
-    let vInfo: [UInt32]
     /// [old * n + new]: the update takes the fast path (no re-validation).
     let fastPath: [Bool]
     /// [old * n + new]: `new` with the old entry's Accessed/Dirty bits (`MMU_PT_UPDATE_PRESERVE_AD`).
@@ -58,10 +56,9 @@ public struct FastXen: Sendable {
     /// The slot renamings symmetry tries (`XenState.slotPermutations`), flattened
     /// (`[k * E + old] = new`, the identity first), and how many there are.
     let slotPermutations: [UInt8]
-    /// The inverses of `slotPermutations` (`[k * E + new] = old`).
-    let slotInverse: [UInt8]
     let slotRenamings: Int
-    /// `vInfo`, `renameTo` and `slotInverse` in raw memory, for the symmetry fingerprint.
+    /// What the symmetry fingerprint reads, in raw memory: `vFrame | vShape << 8` per value,
+    /// `renameTo`, and the inverses of `slotPermutations`.
     let tables: FastTables
 
     let allowWritableL1ToPagetable: Bool
@@ -128,7 +125,7 @@ public struct FastXen: Sendable {
         vShape = vals.enumerated().map { (i, p) in
             p.isPresent ? UInt16(vals.firstIndex { $0.isPresent && $0.flags == p.flags }!) : UInt16(256 + i)
         }
-        vInfo = zip(vFrame, vShape).map { UInt32($0) | UInt32($1) << 8 }
+        let vInfo = zip(vFrame, vShape).map { UInt32($0) | UInt32($1) << 8 }
         let oldFast = mutations.contains(.oldFastPath)
         var fp = [Bool](repeating: false, count: n * n), merge = [UInt8](repeating: 0, count: n * n)
         for o in 0..<n {
@@ -162,7 +159,7 @@ public struct FastXen: Sendable {
         allPermutations = FastXen.permutations(F)
         let sigmas = XenState.slotPermutations(entriesPerTable: E)
         slotPermutations = sigmas.flatMap { $0.map { UInt8($0) } }
-        slotInverse = sigmas.flatMap { sigma in
+        let slotInverse = sigmas.flatMap { sigma in
             var inverse = [UInt8](repeating: 0, count: sigma.count)
             for (old, new) in sigma.enumerated() { inverse[new] = UInt8(old) }
             return inverse
