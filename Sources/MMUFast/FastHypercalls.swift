@@ -74,7 +74,7 @@ extension FastXen {
         let root = cr3(s, vcpu)
         guard root >= 0, page >= 0, page < pages else { throw .einval }
         let (l1, _) = walkToL1(s, root: root, page: page)
-        guard l1 >= 0, !xenOwned(s, l1), meta(s, l1) & (7 | FastXen.validatedBit) == 1 | FastXen.validatedBit else { throw .einval }
+        guard l1 >= 0, isGuestL1(s, l1) else { throw .einval }
         try updateEntry(&s, table: l1, slot: index(page: page, level: 1), level: 1, value: v)
     }
 
@@ -107,19 +107,32 @@ extension FastXen {
     /// What a plain guest store does (`XenState.guestStore`).
     enum StoreKind { case plainWrite, emulated(l1: Int) }
 
+    /// A validated L1 table the guest owns: what `update_va_mapping` changes, and where Xen
+    /// emulates a store that is not a plain write.
+    @inline(__always)
+    func isGuestL1(_ s: FastXenState, _ f: Int) -> Bool {
+        !xenOwned(s, f) && meta(s, f) & (7 | FastXen.validatedBit) == 1 | FastXen.validatedBit
+    }
+
     /// Where a guest store at `page` goes, or the error (nothing changed yet).
     func storeTarget(_ s: FastXenState, vcpu: Int, page: Int, slot: Int) -> Result<(frame: Int, kind: StoreKind), XenError> {
         guard vcpu >= 0, vcpu < V, slot >= 0, slot < E else { return .failure(.einval) }
         let root = cr3(s, vcpu)
         guard root >= 0, page >= 0, page < pages else { return .failure(.efault) }
         let (l1, upperRW) = walkToL1(s, root: root, page: page)
+        return storeTarget(s, l1: l1, upperRW: upperRW, page: page)
+    }
+
+    /// `storeTarget` once the walk for `page` has reached `l1` (-1: it did not) through
+    /// upper entries whose RW bits AND to `upperRW`.
+    func storeTarget(_ s: FastXenState, l1: Int, upperRW: Bool, page: Int) -> Result<(frame: Int, kind: StoreKind), XenError> {
         guard l1 >= 0 else { return .failure(.efault) }
         let leaf = entry(s, l1, index(page: page, level: 1))
         let t = vFrame[leaf]
         guard t != 0xFF else { return .failure(.efault) }
         let m = Int(t)
         if upperRW && vRW[leaf] && !isLivePageTable(s, m) { return .success((m, .plainWrite)) }
-        guard !xenOwned(s, m), meta(s, m) & (7 | FastXen.validatedBit) == 1 | FastXen.validatedBit else { return .failure(.efault) }
+        guard isGuestL1(s, m) else { return .failure(.efault) }
         return .success((m, .emulated(l1: m)))
     }
 

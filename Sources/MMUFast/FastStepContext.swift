@@ -31,12 +31,10 @@ extension FastXen {
             guard root >= 0 else { continue }   // no tables: every store and update faults
             for page in 0..<pages {
                 let i = v &* pages &+ page
-                let l1 = walkToL1(s, root: root, page: page).l1
+                let (l1, upperRW) = walkToL1(s, root: root, page: page)
                 guard l1 >= 0 else { continue }
-                if !xenOwned(s, l1), meta(s, l1) & (7 | FastXen.validatedBit) == 1 | FastXen.validatedBit {
-                    c.vaMapping[i] = Int16(truncatingIfNeeded: l1)
-                }
-                if case .success(let (frame, kind)) = storeTarget(s, vcpu: v, page: page, slot: 0) {
+                if isGuestL1(s, l1) { c.vaMapping[i] = Int16(truncatingIfNeeded: l1) }
+                if case .success(let (frame, kind)) = storeTarget(s, l1: l1, upperRW: upperRW, page: page) {
                     switch kind {
                     case .plainWrite: c.store[i] = Int16(truncatingIfNeeded: frame)
                     case .emulated: c.store[i] = Int16(truncatingIfNeeded: frame) | 0x100
