@@ -25,7 +25,7 @@ extension FastXen {
     /// `canonical(s)`.
     @inline(__always)
     func canonicalFingerprint(_ s: FastXenState, forgetStaleTypes: Bool) -> UInt64 {
-        guard E <= 4, F > 1, F <= 6 else {
+        guard slotCount <= 4, frameCount > 1, frameCount <= 6 else {
             return hashWords(canonical(forgetStaleTypes ? forgettingStaleTypes(s) : s))
         }
         var copy = s
@@ -52,22 +52,22 @@ extension FastXen {
     /// 4-frame spec).
     @inline(__always)
     func packedFingerprint(_ b: UnsafePointer<UInt8>, _ w: UnsafeMutablePointer<UInt64>, forgetStaleTypes: Bool) -> UInt64 {
-        let F = self.F, E = self.E, t = tables
+        let frameCount = self.frameCount, slotCount = self.slotCount, t = tables
         let low = w + Scratch.low, start = w + Scratch.start, incoming = w + Scratch.incoming
         let codes = w + Scratch.codes
-        for f in 0..<F { start[f] = 0 }
+        for f in 0..<frameCount { start[f] = 0 }
         for f in 0..<16 { incoming[f] = 0 }
-        for v in 0..<V { let c = Int(truncatingIfNeeded: b[cr3Base &+ v]); if c != 0 { start[c &- 1] &+= 1 &<< 32 } }
+        for v in 0..<vcpuCount { let c = Int(truncatingIfNeeded: b[cr3Base &+ v]); if c != 0 { start[c &- 1] &+= 1 &<< 32 } }
         // Branch-free below: the data decides, and mispredicted branches cost more than the work.
-        let stale: UInt8 = forgetStaleTypes ? ~7 : 0xFF
-        for f in 0..<F {
+        let stale: UInt8 = forgetStaleTypes ? ~FastXen.typeMask : 0xFF   // 0xFF: keep every bit
+        for f in 0..<frameCount {
             var m = b[metaBase &+ f]
             m &= m & FastXen.validatedBit == 0 ? stale : 0xFF
             let l = UInt64(truncatingIfNeeded: m) | UInt64(truncatingIfNeeded: b[tcBase &+ f]) &<< 8 | UInt64(truncatingIfNeeded: b[gcBase &+ f]) &<< 16 | UInt64(truncatingIfNeeded: b[m2pBase &+ f]) &<< 24
             low[f] = l
             start[f] |= l
-            for slot in 0..<E {
-                let info = t.vInfo[Int(truncatingIfNeeded: b[f &* E &+ slot])]
+            for slot in 0..<slotCount {
+                let info = t.vInfo[Int(truncatingIfNeeded: b[f &* slotCount &+ slot])]
                 let target = Int(truncatingIfNeeded: info & 0xFF)
                 let code = UInt64(truncatingIfNeeded: info &>> 8) &<< 1 | (target == f ? 1 : 0)
                 codes[f &* 4 &+ slot] = code
@@ -77,11 +77,11 @@ extension FastXen {
         if slotRenamings == 1 { return packedFrameFingerprint(b, w, slotRenaming: 0) }
         /// Slot renaming `k`'s key.
         @inline(__always) func key(_ k: Int) -> UInt64 {
-            let inverse = t.slotInverse + k &* E
+            let inverse = t.slotInverse + k &* slotCount
             var sum: UInt64 = 0
-            for f in 0..<F {
+            for f in 0..<frameCount {
                 var x = start[f]
-                for j in 0..<E { x = x &* 0x100_0000_01B3 ^ codes[f &* 4 &+ Int(truncatingIfNeeded: inverse[j])] }
+                for j in 0..<slotCount { x = x &* 0x100_0000_01B3 ^ codes[f &* 4 &+ Int(truncatingIfNeeded: inverse[j])] }
                 x &*= 0x9E37_79B9_7F4A_7C15
                 sum &+= x ^ (x &>> 29)
             }
@@ -105,21 +105,21 @@ extension FastXen {
     /// `frameFingerprint` on raw memory (see `packedFingerprint`).
     @inline(__always)
     func packedFrameFingerprint(_ b: UnsafePointer<UInt8>, _ w: UnsafeMutablePointer<UInt64>, slotRenaming k: Int) -> UInt64 {
-        let F = self.F, E = self.E
+        let frameCount = self.frameCount, slotCount = self.slotCount
         let start = w + Scratch.start, incoming = w + Scratch.incoming, codes = w + Scratch.codes
         let sig = w + Scratch.sig, order = w + Scratch.order, perm = w + Scratch.perm
-        let inverse = tables.slotInverse + k &* E
-        for f in 0..<F {
+        let inverse = tables.slotInverse + k &* slotCount
+        for f in 0..<frameCount {
             var h = start[f]
-            for j in 0..<E { h = FastXen.mix(h, codes[f &* 4 &+ Int(truncatingIfNeeded: inverse[j])]) }
+            for j in 0..<slotCount { h = FastXen.mix(h, codes[f &* 4 &+ Int(truncatingIfNeeded: inverse[j])]) }
             sig[f] = FastXen.mix(h, incoming[f])
         }
         // Each frame's rank in signature order (ties by frame number), counted without branches.
         var tied = 0
-        for f in 0..<F {
+        for f in 0..<frameCount {
             var rank = 0
             let x = sig[f]
-            for g in 0..<F {
+            for g in 0..<frameCount {
                 let y = sig[g]
                 let equal = y == x ? 1 : 0
                 rank &+= (y < x ? 1 : 0) | (equal & (g < f ? 1 : 0))
@@ -133,7 +133,7 @@ extension FastXen {
         packedRenamedWords(b, w, slotRenaming: k, into: best)
         if tied != 0 { packedTieSearch(b, w, slotRenaming: k) }
         var h: UInt64 = 0x243F_6A88_85A3_08D3
-        for q in 0...F { h = FastXen.mix(h, best[q]) }
+        for q in 0...frameCount { h = FastXen.mix(h, best[q]) }
         return FastXen.finish(h)
     }
 
@@ -141,16 +141,16 @@ extension FastXen {
     /// the scratch's `best`), unless the group's frames are identical and nothing points at
     /// them (every order then gives the same words).
     func packedTieSearch(_ b: UnsafePointer<UInt8>, _ w: UnsafeMutablePointer<UInt64>, slotRenaming k: Int) {
-        let F = self.F, E = self.E
+        let frameCount = self.frameCount, slotCount = self.slotCount
         let start = w + Scratch.start, incoming = w + Scratch.incoming
         let sig = w + Scratch.sig, order = w + Scratch.order, perm = w + Scratch.perm
         // Tie groups (runs of equal signatures) that need a search.
         var groupStart = (0, 0, 0), groupLength = (0, 0, 0)
         var groups = 0
         var i = 0
-        while i < F {
+        while i < frameCount {
             var j = i &+ 1
-            while j < F && sig[Int(truncatingIfNeeded: order[j])] == sig[Int(truncatingIfNeeded: order[i])] { j &+= 1 }
+            while j < frameCount && sig[Int(truncatingIfNeeded: order[j])] == sig[Int(truncatingIfNeeded: order[i])] { j &+= 1 }
             if j &- i > 1 {
                 var trivial = true
                 let first = Int(truncatingIfNeeded: order[i])
@@ -158,7 +158,7 @@ extension FastXen {
                     let f = Int(truncatingIfNeeded: order[q])
                     if incoming[f] != 0 || start[f] &>> 32 != 0 { trivial = false; break }
                     // Comparing the entries slot by slot is the same under any slot renaming.
-                    for slot in 0..<E where b[f &* E &+ slot] != b[first &* E &+ slot] { trivial = false; break }
+                    for slot in 0..<slotCount where b[f &* slotCount &+ slot] != b[first &* slotCount &+ slot] { trivial = false; break }
                 }
                 if !trivial {
                     // At most 3 groups of 2 or more among 6 frames.
@@ -194,8 +194,8 @@ extension FastXen {
                     for q in 0..<n { perm[Int(truncatingIfNeeded: order[from &+ q])] = UInt64(truncatingIfNeeded: from &+ Int(truncatingIfNeeded: table[count(h) &* n &+ q])) }
                 }
                 packedRenamedWords(b, w, slotRenaming: k, into: candidate)
-                for q in 0...F where candidate[q] != best[q] {
-                    if candidate[q] < best[q] { best.update(from: candidate, count: F &+ 1) }
+                for q in 0...frameCount where candidate[q] != best[q] {
+                    if candidate[q] < best[q] { best.update(from: candidate, count: frameCount &+ 1) }
                     break
                 }
             }
@@ -207,24 +207,24 @@ extension FastXen {
     @inline(__always)
     func packedRenamedWords(_ b: UnsafePointer<UInt8>, _ w: UnsafeMutablePointer<UInt64>, slotRenaming k: Int,
                             into out: UnsafeMutablePointer<UInt64>) {
-        let F = self.F, E = self.E, t = tables
+        let frameCount = self.frameCount, slotCount = self.slotCount, t = tables
         let low = w + Scratch.low, perm = w + Scratch.perm
-        let inverse = t.slotInverse + k &* E
-        for f in 0..<F {
+        let inverse = t.slotInverse + k &* slotCount
+        for f in 0..<frameCount {
             var x = low[f]
-            for slot in 0..<E {
-                let v = Int(truncatingIfNeeded: b[f &* E &+ Int(truncatingIfNeeded: inverse[slot])])
+            for slot in 0..<slotCount {
+                let v = Int(truncatingIfNeeded: b[f &* slotCount &+ Int(truncatingIfNeeded: inverse[slot])])
                 // A value naming no frame renames to itself whatever `perm[15]` says.
-                let renamed = UInt64(truncatingIfNeeded: t.renameTo[v &* F &+ Int(truncatingIfNeeded: perm[Int(truncatingIfNeeded: t.vInfo[v] & 15)])])
+                let renamed = UInt64(truncatingIfNeeded: t.renameTo[v &* frameCount &+ Int(truncatingIfNeeded: perm[Int(truncatingIfNeeded: t.vInfo[v] & 15)])])
                 x |= renamed &<< UInt64(truncatingIfNeeded: 32 &+ 8 &* slot)
             }
             out[Int(truncatingIfNeeded: perm[f])] = x
         }
         var r3: UInt64 = 0
-        for v in 0..<V {
+        for v in 0..<vcpuCount {
             let r = b[cr3Base &+ v]
             r3 |= (r == 0 ? 0 : perm[Int(truncatingIfNeeded: r) &- 1] &+ 1) &<< UInt64(truncatingIfNeeded: 8 &* v)
         }
-        out[F] = r3
+        out[frameCount] = r3
     }
 }

@@ -20,8 +20,8 @@ extension FastXen {
     @inline(__always)
     func rootMask(_ s: FastXenState) -> UInt64 {
         var mask: UInt64 = 0
-        for v in 0..<V { let r = cr3(s, v); if r >= 0 { mask |= 1 &<< UInt64(r) } }
-        for f in 0..<F where type(s, f) == rootType && meta(s, f) & (FastXen.pinnedBit | FastXen.validatedBit) != 0 {
+        for v in 0..<vcpuCount { let r = cr3(s, v); if r >= 0 { mask |= 1 &<< UInt64(r) } }
+        for f in 0..<frameCount where type(s, f) == rootType && meta(s, f) & (FastXen.pinnedBit | FastXen.validatedBit) != 0 {
             mask |= 1 &<< UInt64(f)
         }
         return mask
@@ -30,12 +30,12 @@ extension FastXen {
     /// The tables a walk from `root` for `page` uses, root first (for messages).
     func walkTables(_ s: FastXenState, root: Int, page: Int) -> [Int] {
         var tables: [Int] = []
-        var table = root, level = L
+        var table = root, level = levelCount
         while true {
             tables.append(table)
             if level == 1 { return tables }
             let t = vFrame[entry(s, table, index(page: page, level: level))]
-            guard t != 0xFF else { return tables }
+            guard t != FastXen.noFrame else { return tables }
             table = Int(t)
             level -= 1
         }
@@ -51,16 +51,16 @@ extension FastXen {
             let r = mask.trailingZeroBitCount
             mask &= mask &- 1
             for p in 0..<pages {
-                var table = r, level = L, rw = true
+                var table = r, level = levelCount, rw = true
                 while true {
                     if body(table, level) { return (r, p) }
                     let v = entry(s, table, index(page: p, level: level))
                     let t = vFrame[v]
                     if level == 1 {
-                        if t != 0xFF && leaf(Int(t), rw && vRW[v]) { return (r, p) }
+                        if t != FastXen.noFrame && leaf(Int(t), rw && vRW[v]) { return (r, p) }
                         break
                     }
-                    guard t != 0xFF else { break }
+                    guard t != FastXen.noFrame else { break }
                     rw = rw && vRW[v]
                     table = Int(t)
                     level &-= 1
@@ -99,7 +99,7 @@ extension FastXen {
         func here() -> String { "entry \(f)[\(slot)] = \(values[v]) of the L\(level) table \(f)" }
         if vDisallowed[v] { return "\(here()) has disallowed flags" }
         let tt = vFrame[v]
-        guard tt != 0xFF else { return "\(here()) names no machine frame" }
+        guard tt != FastXen.noFrame else { return "\(here()) names no machine frame" }
         let t = Int(tt)
         if xenOwned(s, t) { return "\(here()) maps a frame the guest does not own" }
         if level <= 1 {
@@ -119,8 +119,8 @@ extension FastXen {
     }
 
     func checkValidatedEntries(_ s: FastXenState) -> String? {
-        for f in 0..<F where isLivePageTable(s, f) {
-            for slot in 0..<E {
+        for f in 0..<frameCount where isLivePageTable(s, f) {
+            for slot in 0..<slotCount {
                 if let why = entryRuleViolation(s, table: f, slot: slot, level: Int(type(s, f))) { return why }
             }
         }
@@ -131,25 +131,25 @@ extension FastXen {
     /// name is built only when asked for).
     @inline(__always)
     func forEachReference(_ s: FastXenState, _ body: (Int, UInt8, () -> String) -> Void) {
-        for f in 0..<F where isLivePageTable(s, f) {
+        for f in 0..<frameCount where isLivePageTable(s, f) {
             let level = Int(type(s, f))
-            for slot in 0..<E {
+            for slot in 0..<slotCount {
                 if let r = referenceOf(s, value: entry(s, f, slot), table: f, level: level) {
                     body(r.target, r.demand, { "entry \(f)[\(slot)]" })
                 }
             }
         }
-        for f in 0..<F where pinned(s, f) { body(f, type(s, f), { "the pin of frame \(f)" }) }
-        for v in 0..<V { let r = cr3(s, v); if r >= 0 { body(r, rootType, { "the cr3 of vCPU \(v)" }) } }
+        for f in 0..<frameCount where pinned(s, f) { body(f, type(s, f), { "the pin of frame \(f)" }) }
+        for v in 0..<vcpuCount { let r = cr3(s, v); if r >= 0 { body(r, rootType, { "the cr3 of vCPU \(v)" }) } }
     }
 
     /// The stored counts.
     public func storedCounts(_ s: FastXenState) -> (type: [Int], general: [Int]) {
-        ((0..<F).map { typeCount(s, $0) }, (0..<F).map { generalCount(s, $0) })
+        ((0..<frameCount).map { typeCount(s, $0) }, (0..<frameCount).map { generalCount(s, $0) })
     }
 
     func checkCountsMatch(_ s: FastXenState) -> String? {
-        for f in 0..<F {
+        for f in 0..<frameCount {
             if pinned(s, f) && !isLivePageTable(s, f) { return "frame \(f) is pinned but is not a validated page table" }
             if validated(s, f) && type(s, f) == FastXen.typeNone { return "frame \(f) is validated with type none" }
         }
@@ -165,7 +165,7 @@ extension FastXen {
             }
         }
         if let why { return why }
-        for f in 0..<F {
+        for f in 0..<frameCount {
             let tc = Int(derived.0[f]), gc = Int(derived.1[f])
             if validated(s, f) && tc == 0 { return "frame \(f) is validated with type count 0 (devalidation missed)" }
             if typeCount(s, f) != tc { return "frame \(f): stored type count \(typeCount(s, f)), references say \(tc)" }

@@ -27,16 +27,16 @@ extension FastXen {
     /// The reference entry value `v` holds in the live level-`level` table `table`:
     /// (target, demanded type), or nil for none (not present, or a self-reference).
     /// An L1 entry demands writable when RW, nothing otherwise; an Lk entry demands
-    /// L(k-1), or Lk when it is a linear entry to a live table of its own level.
+    /// levelCount(k-1), or Lk when it is a linear entry to a live table of its own level.
     @inline(__always)
     func referenceOf(_ s: FastXenState, value v: Int, table: Int, level: Int) -> (target: Int, demand: UInt8)? {
         let t = vFrame[v]
-        guard t != 0xFF else { return nil }
+        guard t != FastXen.noFrame else { return nil }
         let target = Int(t)
         if level <= 1 { return (target, vRW[v] ? FastXen.typeWritable : FastXen.noDemand) }
         if target == table { return nil }
         let m = meta(s, target)
-        if m & 7 == FastXen.tableType(level) && m & FastXen.validatedBit != 0 { return (target, FastXen.tableType(level)) }
+        if m & FastXen.typeMask == FastXen.tableType(level) && m & FastXen.validatedBit != 0 { return (target, FastXen.tableType(level)) }
         return (target, FastXen.tableType(level - 1))
     }
 
@@ -45,16 +45,16 @@ extension FastXen {
     /// checking every entry, each taking its own references). The frame is marked validated
     /// before its entries are checked, so a table that maps itself meets itself as busy.
     func getPageType(_ s: inout FastXenState, _ f: Int, _ t: UInt8) throws(XenError) {
-        guard f >= 0, f < F, !xenOwned(s, f) else { throw .einval }
+        guard f >= 0, f < frameCount, !xenOwned(s, f) else { throw .einval }
         let m = meta(s, f)
         if m & FastXen.validatedBit != 0 {
-            if m & 7 == t { return }
+            if m & FastXen.typeMask == t { return }
             throw .einval
         }
-        setMeta(&s, f, (m & ~7) | t | FastXen.validatedBit)
+        setMeta(&s, f, (m & ~FastXen.typeMask) | t | FastXen.validatedBit)
         guard (1...4).contains(t) else { return }
         let level = Int(t)
-        for slot in 0..<E {
+        for slot in 0..<slotCount {
             try validateEntry(&s, value: entry(s, f, slot), table: f, level: level)
         }
     }
@@ -65,7 +65,7 @@ extension FastXen {
         guard vPresent[v] else { return }
         guard !vDisallowed[v] else { throw .einval }
         let t = vFrame[v]
-        guard t != 0xFF else { throw level <= 1 ? .eperm : .einval }
+        guard t != FastXen.noFrame else { throw level <= 1 ? .eperm : .einval }
         let target = Int(t)
         guard !xenOwned(s, target) else { throw level <= 1 ? .ebusy : .einval }
         if level <= 1 {
@@ -116,14 +116,14 @@ extension FastXen {
         var changed = true
         while changed {
             changed = false
-            for f in 0..<F {
+            for f in 0..<frameCount {
                 let m = meta(s, f)
                 guard m & FastXen.validatedBit != 0, s[tcBase &+ f] == 0 else { continue }
                 setMeta(&s, f, m & ~FastXen.validatedBit)
                 changed = true
-                let t = m & 7
+                let t = m & FastXen.typeMask
                 guard (1...4).contains(t), !noDevalidationCascade else { continue }
-                for slot in 0..<E {
+                for slot in 0..<slotCount {
                     if let r = referenceOf(s, value: entry(s, f, slot), table: f, level: Int(t)) { dropRef(&s, r.target, r.demand) }
                 }
             }

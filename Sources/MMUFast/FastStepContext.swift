@@ -13,9 +13,11 @@ public struct FastStepContext: Sendable {
     static let capacity = 16
     /// No context: `step` walks the tables itself.
     public static let unused = FastStepContext(isEmpty: true)
-    /// [vcpu * pages + page]: the frame a guest store writes, plus 0x100 when Xen emulates
-    /// it as an L1 update (`StoreKind`); -1 when it faults.
+    /// [vcpu * pages + page]: the frame a guest store writes, plus `emulatedBit` when Xen
+    /// emulates it as an L1 update (`StoreKind`); -1 when it faults.
     var store = InlineArray<16, Int16>(repeating: -1)
+    static let emulatedBit: Int = 0x100
+    static let frameBits: Int = 0xFF
     /// [vcpu * pages + page]: the L1 table `update_va_mapping` changes; -1 when it fails.
     var vaMapping = InlineArray<16, Int16>(repeating: -1)
     public let isEmpty: Bool
@@ -24,9 +26,9 @@ public struct FastStepContext: Sendable {
 extension FastXen {
     /// The step context of `s` (see `FastStepContext`).
     public func stepContext(_ s: FastXenState) -> FastStepContext {
-        guard V &* pages <= FastStepContext.capacity else { return FastStepContext(isEmpty: true) }
+        guard vcpuCount &* pages <= FastStepContext.capacity else { return FastStepContext(isEmpty: true) }
         var c = FastStepContext(isEmpty: false)
-        for v in 0..<V {
+        for v in 0..<vcpuCount {
             let root = cr3(s, v)
             guard root >= 0 else { continue }   // no tables: every store and update faults
             for page in 0..<pages {
@@ -37,7 +39,7 @@ extension FastXen {
                 if case .success(let (frame, kind)) = storeTarget(s, l1: l1, upperRW: upperRW, page: page) {
                     switch kind {
                     case .plainWrite: c.store[i] = Int16(truncatingIfNeeded: frame)
-                    case .emulated: c.store[i] = Int16(truncatingIfNeeded: frame) | 0x100
+                    case .emulated: c.store[i] = Int16(truncatingIfNeeded: frame | FastStepContext.emulatedBit)
                     }
                 }
             }

@@ -22,10 +22,10 @@ extension FastXen {
     @inline(__always)
     func signature(_ s: FastXenState, _ f: Int) -> UInt64 {
         var cr3s: UInt64 = 0
-        for v in 0..<V where cr3(s, v) == f { cr3s &+= 1 }
+        for v in 0..<vcpuCount where cr3(s, v) == f { cr3s &+= 1 }
         var h = UInt64(meta(s, f)) | UInt64(s[tcBase &+ f]) << 8 | UInt64(s[gcBase &+ f]) << 16
             | UInt64(s[m2pBase &+ f]) << 24 | cr3s << 32
-        for slot in 0..<E {
+        for slot in 0..<slotCount {
             let v = entry(s, f, slot)
             h = FastXen.mix(h, UInt64(vShape[v]) << 1 | (Int(vFrame[v]) == f ? 1 : 0))
         }
@@ -37,19 +37,19 @@ extension FastXen {
     @inline(__always)
     func permuted(_ s: FastXenState, _ perm: borrowing InlineArray<16, Int>) -> FastXenState {
         var t = FastXenState()
-        for f in 0..<F {
+        for f in 0..<frameCount {
             let g = perm[f]
             t[metaBase &+ g] = s[metaBase &+ f]
             t[tcBase &+ g] = s[tcBase &+ f]
             t[gcBase &+ g] = s[gcBase &+ f]
             t[m2pBase &+ g] = s[m2pBase &+ f]
-            for slot in 0..<E {
+            for slot in 0..<slotCount {
                 let v = entry(s, f, slot)
                 let target = vFrame[v]
-                setEntry(&t, g, slot, target == 0xFF ? v : Int(renameTo[v &* F &+ perm[Int(target)]]))
+                setEntry(&t, g, slot, target == FastXen.noFrame ? v : Int(renameTo[v &* frameCount &+ perm[Int(target)]]))
             }
         }
-        for v in 0..<V {
+        for v in 0..<vcpuCount {
             let c = s[cr3Base &+ v]
             t[cr3Base &+ v] = c == 0 ? 0 : UInt8(truncatingIfNeeded: perm[Int(c) - 1] + 1)
         }
@@ -59,7 +59,7 @@ extension FastXen {
     /// `s` with frames renamed by `perm` (`perm[old] = new`), nil when `perm` is not a
     /// permutation of the frames (for tests and the differential tester).
     public func renaming(_ s: FastXenState, _ perm: [Int]) -> FastXenState? {
-        guard perm.count == F, Set(perm) == Set(0..<F) else { return nil }
+        guard perm.count == frameCount, Set(perm) == Set(0..<frameCount) else { return nil }
         var p = InlineArray<16, Int>(repeating: 0)
         for (i, x) in perm.enumerated() { p[i] = x }
         return permuted(s, p)
@@ -70,9 +70,9 @@ extension FastXen {
     @inline(__always)
     func slotPermuted(_ s: FastXenState, _ k: Int) -> FastXenState {
         var t = s
-        let base = k &* E
-        for f in 0..<F {
-            for slot in 0..<E { t[f &* E &+ Int(slotPermutations[base &+ slot])] = s[f &* E &+ slot] }
+        let base = k &* slotCount
+        for f in 0..<frameCount {
+            for slot in 0..<slotCount { t[f &* slotCount &+ Int(slotPermutations[base &+ slot])] = s[f &* slotCount &+ slot] }
         }
         return t
     }
@@ -80,9 +80,9 @@ extension FastXen {
     /// `s` with every table's slots renamed by `sigma` (`sigma[old] = new`), nil when `sigma`
     /// is not a permutation of the slots (for tests and the differential tester).
     public func renamingSlots(_ s: FastXenState, _ sigma: [Int]) -> FastXenState? {
-        guard sigma.count == E, Set(sigma) == Set(0..<E) else { return nil }
+        guard sigma.count == slotCount, Set(sigma) == Set(0..<slotCount) else { return nil }
         var t = s
-        for f in 0..<F { for slot in 0..<E { t[f &* E &+ sigma[slot]] = s[f &* E &+ slot] } }
+        for f in 0..<frameCount { for slot in 0..<slotCount { t[f &* slotCount &+ sigma[slot]] = s[f &* slotCount &+ slot] } }
         return t
     }
 
@@ -96,12 +96,12 @@ extension FastXen {
 
     /// The representative of `s`'s class under renaming of machine frames.
     func frameCanonical(_ s: FastXenState) -> FastXenState {
-        guard F > 1 else { return s }
+        guard frameCount > 1 else { return s }
         var sig = InlineArray<16, UInt64>(repeating: 0)
         var order = InlineArray<16, Int>(repeating: 0)
-        for f in 0..<F { sig[f] = signature(s, f); order[f] = f }
-        // Insertion sort by signature (F is small), ties by frame number.
-        for i in 1..<F {
+        for f in 0..<frameCount { sig[f] = signature(s, f); order[f] = f }
+        // Insertion sort by signature (frameCount is small), ties by frame number.
+        for i in 1..<frameCount {
             let x = order[i]
             var j = i
             while j > 0 && sig[order[j - 1]] > sig[x] { order[j] = order[j - 1]; j -= 1 }
@@ -109,27 +109,27 @@ extension FastXen {
         }
         var perm = InlineArray<16, Int>(repeating: 0)
         var ties = false
-        for position in 0..<F {
+        for position in 0..<frameCount {
             perm[order[position]] = position
             if position > 0 && sig[order[position]] == sig[order[position - 1]] { ties = true }
         }
         if !ties { return permuted(s, perm) }
         // Ties: try every renaming that keeps the signature order (frames of equal signature
-        // in every order), from the precomputed permutations when F is small.
+        // in every order), from the precomputed permutations when frameCount is small.
         guard !allPermutations.isEmpty else { return permuted(s, perm) }
         var sortedSig = InlineArray<16, UInt64>(repeating: 0)
-        for position in 0..<F { sortedSig[position] = sig[order[position]] }
+        for position in 0..<frameCount { sortedSig[position] = sig[order[position]] }
         var best: FastXenState? = nil
         var p = 0
         while p < allPermutations.count {
             var ok = true
-            for f in 0..<F where sortedSig[Int(allPermutations[p &+ f])] != sig[f] { ok = false; break }
+            for f in 0..<frameCount where sortedSig[Int(allPermutations[p &+ f])] != sig[f] { ok = false; break }
             if ok {
-                for f in 0..<F { perm[f] = Int(allPermutations[p &+ f]) }
+                for f in 0..<frameCount { perm[f] = Int(allPermutations[p &+ f]) }
                 let t = permuted(s, perm)
                 if best == nil || t < best! { best = t }
             }
-            p &+= F
+            p &+= frameCount
         }
         return best ?? permuted(s, perm)
     }
@@ -176,7 +176,7 @@ extension FastXen {
     @inline(__always)
     public func forgettingStaleTypes(_ s: FastXenState) -> FastXenState {
         var x = s
-        for f in 0..<F { let m = meta(x, f); if m & FastXen.validatedBit == 0 && m & 7 != 0 { setMeta(&x, f, m & ~7) } }
+        for f in 0..<frameCount { let m = meta(x, f); if m & FastXen.validatedBit == 0 && m & FastXen.typeMask != 0 { setMeta(&x, f, m & ~FastXen.typeMask) } }
         return x
     }
 }

@@ -28,7 +28,7 @@ public enum FastDefect: String, Sendable, CaseIterable {
 public struct FastXen: Sendable {
     public let config: MMUConfig
     /// Frames, entries per table, vCPUs, levels, virtual pages.
-    let F: Int, E: Int, V: Int, L: Int, pages: Int
+    let frameCount: Int, slotCount: Int, vcpuCount: Int, levelCount: Int, pages: Int
     /// Byte offsets of each region of the packed state.
     let metaBase: Int, tcBase: Int, gcBase: Int, m2pBase: Int, cr3Base: Int
     /// Bytes used, and 64-bit words used, of the packed state.
@@ -39,7 +39,7 @@ public struct FastXen: Sendable {
     public let values: [PTE]
     let valueIndex: [PTE: UInt8]
     let vPresent: [Bool], vRW: [Bool], vDisallowed: [Bool]
-    /// The frame a present value names, 0xFF when none.
+    /// The frame a present value names, `FastXen.noFrame` when none.
     let vFrame: [UInt8]
     /// A rename-invariant id of a value (same flags and presence), for symmetry signatures.
     let vShape: [UInt16]
@@ -47,14 +47,14 @@ public struct FastXen: Sendable {
     let fastPath: [Bool]
     /// [old * n + new]: `new` with the old entry's Accessed/Dirty bits (`MMU_PT_UPDATE_PRESERVE_AD`).
     let mergeAD: [UInt8]
-    /// [value * F + frame]: the value naming `frame` instead (present values only).
+    /// [value * frameCount + frame]: the value naming `frame` instead (present values only).
     let renameTo: [UInt8]
-    /// [page * L + level - 1]: the table index used at `level` for virtual page `page`.
+    /// [page * levelCount + level - 1]: the table index used at `level` for virtual page `page`.
     let pageIndex: [UInt8]
     /// Every permutation of the frames, flattened, for symmetry ties (empty past 6 frames).
     let allPermutations: [UInt8]
     /// The slot renamings symmetry tries (`XenState.slotPermutations`), flattened
-    /// (`[k * E + old] = new`, the identity first), and how many there are.
+    /// (`[k * slotCount + old] = new`, the identity first), and how many there are.
     let slotPermutations: [UInt8]
     let slotRenamings: Int
     /// What the symmetry fingerprint reads, in raw memory: `vFrame | vShape << 8` per value,
@@ -65,11 +65,15 @@ public struct FastXen: Sendable {
     /// Test-only defects, as flags (a set lookup would cost more than the rule).
     let keepOldReference: Bool, noDevalidationCascade: Bool
 
-    // Type codes in the low three bits of a frame's byte.
+    // A frame's meta byte: the type code in the low three bits (`typeMask`: 0 none, 1-4 the
+    // page-table levels, 5 writable), then the validated, pinned and Xen-owned bits.
+    static let typeMask: UInt8 = 7
     static let typeNone: UInt8 = 0
     static let typeWritable: UInt8 = 5
     /// A reference that demands no type (a general reference only).
     static let noDemand: UInt8 = 0xFF
+    /// `vFrame` of a value that names no machine frame (not present, or out of range).
+    static let noFrame: UInt8 = 0xFF
     static let validatedBit: UInt8 = 8, pinnedBit: UInt8 = 16, xenBit: UInt8 = 32
 
     /// The engine for `config`, holding entries from `entryValues` (the adversary's values;
@@ -78,17 +82,17 @@ public struct FastXen: Sendable {
     public init(config: MMUConfig, entryValues: [PTE], mutations: Set<XenMutation> = [],
                 defects: Set<FastDefect> = []) throws(FastUnsupported) {
         self.config = config
-        F = config.machineFrames; E = config.entriesPerTable; V = config.vcpus; L = config.levels
+        frameCount = config.machineFrames; slotCount = config.entriesPerTable; vcpuCount = config.vcpus; levelCount = config.levels
         pages = config.virtualPages
-        guard F >= 1, E >= 1, V >= 1, (1...4).contains(L) else {
+        guard frameCount >= 1, slotCount >= 1, vcpuCount >= 1, (1...4).contains(levelCount) else {
             throw FastUnsupported(reason: "the fast engine needs at least one frame, entry and vCPU")
         }
-        metaBase = F * E; tcBase = metaBase + F; gcBase = tcBase + F; m2pBase = gcBase + F; cr3Base = m2pBase + F
-        size = cr3Base + V
+        metaBase = frameCount * slotCount; tcBase = metaBase + frameCount; gcBase = tcBase + frameCount; m2pBase = gcBase + frameCount; cr3Base = m2pBase + frameCount
+        size = cr3Base + vcpuCount
         guard size <= FastXenState.capacity else {
             throw FastUnsupported(reason: "the packed state needs \(size) bytes (frames x (entries + 4) + vCPUs), more than \(FastXenState.capacity)")
         }
-        guard F + 1 < 255, config.pfns + 1 < 256, F * E + 1 + V < 256, pages <= 256 else {
+        guard frameCount + 1 < 255, config.pfns + 1 < 256, frameCount * slotCount + 1 + vcpuCount < 256, pages <= 256 else {
             throw FastUnsupported(reason: "sizes too large for byte fields")
         }
         usedWords = (size + 7) / 8
@@ -103,13 +107,12 @@ public struct FastXen: Sendable {
         func add(_ p: PTE) { if index[p] == nil { index[p] = UInt8(truncatingIfNeeded: vals.count); vals.append(p); work.append(p) } }
         for p in entryValues { add(p) }
         work = Array(vals)
-        let ad: PTEFlags = [.accessed, .dirty]
         while let p = work.popLast() {
             guard vals.count <= 255 else { break }
-            if p.isPresent, (0..<F).contains(p.frame) { for g in 0..<F { add(PTE(frame: g, flags: p.flags)) } }
+            if p.isPresent, (0..<frameCount).contains(p.frame) { for g in 0..<frameCount { add(PTE(frame: g, flags: p.flags)) } }
             if config.preserveAD {
-                for o in vals { add(PTE(frame: p.frame, flags: p.flags.union(o.flags.intersection(ad)))) }
-                for q in vals { add(PTE(frame: q.frame, flags: q.flags.union(p.flags.intersection(ad)))) }
+                for o in vals { add(p.preservingAD(of: o)) }
+                for q in vals { add(q.preservingAD(of: p)) }
             }
         }
         guard vals.count <= 255 else {
@@ -120,8 +123,8 @@ public struct FastXen: Sendable {
         vPresent = vals.map(\.isPresent)
         vRW = vals.map(\.isWritable)
         vDisallowed = vals.map { !$0.flags.isDisjoint(with: .disallowed) }
-        let frameCount = F
-        vFrame = vals.map { $0.isPresent && (0..<frameCount).contains($0.frame) ? UInt8($0.frame) : 0xFF }
+        let frames = frameCount
+        vFrame = vals.map { $0.isPresent && (0..<frames).contains($0.frame) ? UInt8($0.frame) : FastXen.noFrame }
         vShape = vals.enumerated().map { (i, p) in
             p.isPresent ? UInt16(vals.firstIndex { $0.isPresent && $0.flags == p.flags }!) : UInt16(256 + i)
         }
@@ -131,10 +134,8 @@ public struct FastXen: Sendable {
         for o in 0..<n {
             for v in 0..<n {
                 let a = vals[o], b = vals[v]
-                if a.isPresent, b.isPresent, a.frame == b.frame {
-                    fp[o * n + v] = oldFast || a.flags.symmetricDifference(b.flags).isSubset(of: PTEFlags.fastPathWhitelist)
-                }
-                let m = PTE(frame: b.frame, flags: b.flags.union(a.flags.intersection(ad)))
+                fp[o * n + v] = PTE.updateSkipsValidation(old: a, new: b, oldFastPath: oldFast)
+                let m = b.preservingAD(of: a)
                 guard let mi = index[m] else {   // the closure above makes this unreachable
                     throw FastUnsupported(reason: "entry value \(m) missing from the value table")
                 }
@@ -142,22 +143,22 @@ public struct FastXen: Sendable {
             }
         }
         fastPath = fp; mergeAD = merge
-        var ren = [UInt8](repeating: 0, count: n * F)
+        var ren = [UInt8](repeating: 0, count: n * frameCount)
         for v in 0..<n {
-            for g in 0..<F {
+            for g in 0..<frameCount {
                 let p = vals[v]
-                ren[v * F + g] = p.isPresent && (0..<F).contains(p.frame) ? index[PTE(frame: g, flags: p.flags)]! : UInt8(v)
+                ren[v * frameCount + g] = p.isPresent && (0..<frameCount).contains(p.frame) ? index[PTE(frame: g, flags: p.flags)]! : UInt8(v)
             }
         }
         renameTo = ren
-        var pi = [UInt8](repeating: 0, count: max(1, pages * L))
+        var pi = [UInt8](repeating: 0, count: max(1, pages * levelCount))
         for p in 0..<pages {
             var q = p
-            for level in 1...L { pi[p * L + level - 1] = UInt8(q % E); q /= E }
+            for level in 1...levelCount { pi[p * levelCount + level - 1] = UInt8(q % slotCount); q /= slotCount }
         }
         pageIndex = pi
-        allPermutations = FastXen.permutations(F)
-        let sigmas = XenState.slotPermutations(entriesPerTable: E)
+        allPermutations = FastXen.permutations(frameCount)
+        let sigmas = XenState.slotPermutations(entriesPerTable: slotCount)
         slotPermutations = sigmas.flatMap { $0.map { UInt8($0) } }
         let slotInverse = sigmas.flatMap { sigma in
             var inverse = [UInt8](repeating: 0, count: sigma.count)
@@ -165,7 +166,7 @@ public struct FastXen: Sendable {
             return inverse
         }
         slotRenamings = sigmas.count
-        tables = FastTables(vInfo: vInfo, renameTo: renameTo, frames: F, slotInverse: slotInverse)
+        tables = FastTables(vInfo: vInfo, renameTo: renameTo, frames: frameCount, slotInverse: slotInverse)
     }
 
     /// The initial state: every frame guest-owned, untyped and zeroed; no cr3; m2p invalid.
@@ -176,8 +177,8 @@ public struct FastXen: Sendable {
 
     // MARK: - Field access
 
-    @inline(__always) func entry(_ s: FastXenState, _ f: Int, _ slot: Int) -> Int { Int(s[f &* E &+ slot]) }
-    @inline(__always) func setEntry(_ s: inout FastXenState, _ f: Int, _ slot: Int, _ v: Int) { s[f &* E &+ slot] = UInt8(truncatingIfNeeded: v) }
+    @inline(__always) func entry(_ s: FastXenState, _ f: Int, _ slot: Int) -> Int { Int(s[f &* slotCount &+ slot]) }
+    @inline(__always) func setEntry(_ s: inout FastXenState, _ f: Int, _ slot: Int, _ v: Int) { s[f &* slotCount &+ slot] = UInt8(truncatingIfNeeded: v) }
     @inline(__always) func meta(_ s: FastXenState, _ f: Int) -> UInt8 { s[metaBase &+ f] }
     @inline(__always) func type(_ s: FastXenState, _ f: Int) -> UInt8 { s[metaBase &+ f] & 7 }
     @inline(__always) func validated(_ s: FastXenState, _ f: Int) -> Bool { s[metaBase &+ f] & FastXen.validatedBit != 0 }
@@ -186,16 +187,16 @@ public struct FastXen: Sendable {
     /// A page-table type in force (`validated` and type L1..L4).
     @inline(__always) func isLivePageTable(_ s: FastXenState, _ f: Int) -> Bool {
         let m = s[metaBase &+ f]
-        return m & FastXen.validatedBit != 0 && (1...4).contains(m & 7)
+        return m & FastXen.validatedBit != 0 && (1...4).contains(m & FastXen.typeMask)
     }
     @inline(__always) func typeCount(_ s: FastXenState, _ f: Int) -> Int { Int(s[tcBase &+ f]) }
     @inline(__always) func generalCount(_ s: FastXenState, _ f: Int) -> Int { Int(s[gcBase &+ f]) }
     /// cr3 of a vCPU: the root mfn, or -1 for none.
     @inline(__always) func cr3(_ s: FastXenState, _ v: Int) -> Int { Int(s[cr3Base &+ v]) &- 1 }
     @inline(__always) func setMeta(_ s: inout FastXenState, _ f: Int, _ m: UInt8) { s[metaBase &+ f] = m }
-    @inline(__always) func index(page: Int, level: Int) -> Int { Int(pageIndex[page &* L &+ level &- 1]) }
+    @inline(__always) func index(page: Int, level: Int) -> Int { Int(pageIndex[page &* levelCount &+ level &- 1]) }
 
     /// The type code of a level-`level` page table, and of a root.
     @inline(__always) static func tableType(_ level: Int) -> UInt8 { UInt8(truncatingIfNeeded: level) }
-    var rootType: UInt8 { FastXen.tableType(L) }
+    var rootType: UInt8 { FastXen.tableType(levelCount) }
 }

@@ -37,6 +37,7 @@ struct Bench: ParsableCommand {
             printErr("mmucheck bench: \(error)")
             throw ExitCode(2)
         }
+        printWarnings(s)
         if noMergeStaleTypes { s.mergeStaleTypes = false }
         if engine == .fast, let why = Engines.fastUnsupported(s) {
             printErr("mmucheck bench: --engine fast: \(why)")

@@ -26,6 +26,7 @@ struct Check: ParsableCommand {
             printErr("mmucheck check: \(error)")
             throw ExitCode(2)
         }
+        specs.forEach(printWarnings)
         if let junit, !canWrite(junit) {
             printErr("mmucheck check: --junit \(junit): cannot create the file")
             throw ExitCode(2)

@@ -44,6 +44,7 @@ struct Diff: ParsableCommand {
             printErr("mmucheck diff: \(error)")
             throw ExitCode(2)
         }
+        printWarnings(loaded)
         if let why = Engines.fastUnsupported(loaded) {
             printErr("mmucheck diff: \(spec): \(why)")
             throw ExitCode(2)

@@ -67,6 +67,7 @@ struct Explore: ParsableCommand {
             printErr("mmucheck explore: \(error)")
             throw ExitCode(2)
         }
+        printWarnings(loaded)
         if noMergeStaleTypes { loaded.mergeStaleTypes = false }
         var options = loaded.explorerOptions
         if let depth { options.maxDepth = depth }

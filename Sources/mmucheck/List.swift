@@ -17,6 +17,7 @@ struct List: ParsableCommand {
         if let spec {
             do {
                 let s = try SpecLoader.load(file: spec)
+                printWarnings(s)
                 levels = [s.level]
                 enabled = s.operations
                 invariants = s.checkedInvariants

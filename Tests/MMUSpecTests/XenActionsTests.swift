@@ -35,10 +35,10 @@ struct XenActionsTests {
             (.hypercall(vcpu: 0, .mmuUpdate([.normal(ptr: e, val: .none)])), "mmu-update"),
             (.hypercall(vcpu: 0, .mmuUpdate([.preserveAD(ptr: e, val: .none)])), "mmu-update-preserve-ad"),
             (.hypercall(vcpu: 0, .mmuUpdate([.machphys(mfn: 0, pfn: 0)])), "mmu-update-machphys"),
-            (.hypercall(vcpu: 0, .updateVAMapping(va: 0, val: .none, flush: .none)), "update-va-mapping"),
             (.hypercall(vcpu: 0, ext(.pin(level: 1, mfn: 0))), "pin"),
             (.hypercall(vcpu: 0, ext(.unpin(mfn: 0))), "unpin"),
             (.hypercall(vcpu: 0, ext(.newBaseptr(mfn: 0))), "new-baseptr"),
+            (.hypercall(vcpu: 0, .updateVAMapping(va: 0, val: .none, flush: .none)), "update-va-mapping"),
             (.hypercall(vcpu: 0, ext(.tlbFlush)), "tlb-flush"),
             (.guestStore(vcpu: 0, va: 0, slot: 0, val: .none), "guest-store"),
         ]

@@ -26,7 +26,7 @@ struct XenSymmetryTests {
         var s = built(config: smallConfig())
         run(&s, [upd(0, 1, pte(0, P))])
         let perm = [1, 2, 0]
-        for a in XenState.allActions(config: s.config, flagChoices: [P, PW]) {
+        for a in XenOperationTests.everyAction(s.config) {
             var x = s, y = s.permutingFrames(perm)
             let rx = x.apply(a)
             let ry = y.apply(XenState.permuting(a, perm))
@@ -56,7 +56,7 @@ struct XenSlotSymmetryTests {
 
     static func sameAnswers(_ config: MMUConfig, renameState: (XenState) -> XenState,
                             renameAction: (XenAction) -> XenAction, states: [XenState]) -> String? {
-        let actions = XenState.allActions(config: config, flagChoices: [P, PW])
+        let actions = XenOperationTests.everyAction(config)
         for s in states {
             let r = renameState(s)
             for inv in Invariant.hypervisorLevel where (s.check(inv) == nil) != (r.check(inv) == nil) {

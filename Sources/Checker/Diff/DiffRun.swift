@@ -172,16 +172,19 @@ public enum DiffRun {
             }
         }
 
-        // Phase 2: random runs.
-        let pool = XenState.allActions(config: spec.config, flagChoices: spec.entryFlags)
-            + (0..<spec.config.vcpus).map { XenAction.hypercall(vcpu: $0, .mmuextOp([.tlbFlush])) }
+        // Phase 2: random runs, over every operation of the table (those the explorer never
+        // generates included; preserve-AD only when the configuration has it: otherwise among
+        // the refused draws).
+        let pool = XenState.actions(of: XenOperation.allCases.filter { $0.offered(spec.config) || !$0.explored },
+                                    config: spec.config, flagChoices: spec.entryFlags)
+        let refused = XenState.outOfRangeActions(config: spec.config)
         guard !pool.isEmpty else { return out }
         for run in 0..<settings.runs {
             var (x, f) = initial
             var path: [String] = []
             for _ in 0..<settings.steps {
                 for _ in 0..<8 {
-                    let a = draw(&rng, pool: pool, config: spec.config)
+                    let a = draw(&rng, pool: pool, refused: refused)
                     switch compare(x, f, a, checkInvariants: true) {
                     case .failure(let why):
                         out.mismatch = DiffMismatch(phase: "random run \(run) (seed \(settings.seed))", actions: path + [a.description], what: why.what)
@@ -199,9 +202,9 @@ public enum DiffRun {
         return out
     }
 
-    /// One random operation: mostly one of the adversary's actions; sometimes a batch of two
-    /// or three requests, or an argument out of range.
-    static func draw(_ rng: inout SplitMix64, pool: [XenAction], config: MMUConfig) -> XenAction {
+    /// One random operation: mostly one of `pool`; sometimes a batch of two or three
+    /// requests, or one of `refused` (arguments out of range).
+    static func draw(_ rng: inout SplitMix64, pool: [XenAction], refused: [XenAction]) -> XenAction {
         let pick = { (rng: inout SplitMix64) in pool[Int(rng.next() % UInt64(pool.count))] }
         let roll = rng.next() % 100
         if roll < 15 {
@@ -219,25 +222,7 @@ public enum DiffRun {
             if !ext.isEmpty { return .hypercall(vcpu: vcpu, .mmuextOp(ext)) }
             return pick(&rng)
         }
-        if roll < 20 {
-            // Out of range: one past the end of frames, slots, vCPUs, levels, pfns or addresses.
-            let F = config.machineFrames, E = config.entriesPerTable
-            switch rng.next() % 11 {
-            case 7: return .hypercall(vcpu: 0, .mmuUpdate([.normal(ptr: EntryRef(mfn: -1, slot: 0), val: .none)]))
-            case 8: return .hypercall(vcpu: -1, .mmuextOp([.unpin(mfn: 0)]))
-            case 9: return .guestStore(vcpu: 0, va: -MMUConfig.pageSize, slot: -1, val: .none)
-            case 10:
-                // preserve-AD whether or not the configuration has it (refused when it has not).
-                return .hypercall(vcpu: 0, .mmuUpdate([.preserveAD(ptr: EntryRef(mfn: Int(rng.next() % UInt64(F)), slot: Int(rng.next() % UInt64(E))), val: .none)]))
-            case 0: return .hypercall(vcpu: 0, .mmuUpdate([.normal(ptr: EntryRef(mfn: F, slot: 0), val: .none)]))
-            case 1: return .hypercall(vcpu: 0, .mmuUpdate([.normal(ptr: EntryRef(mfn: 0, slot: E), val: .none)]))
-            case 2: return .hypercall(vcpu: config.vcpus, .mmuextOp([.newBaseptr(mfn: 0)]))
-            case 3: return .hypercall(vcpu: 0, .mmuextOp([.pin(level: rng.next() % 2 == 0 ? 0 : config.levels + 1, mfn: 0)]))
-            case 4: return .hypercall(vcpu: 0, .mmuUpdate([.machphys(mfn: 0, pfn: config.pfns)]))
-            case 5: return .hypercall(vcpu: 0, .updateVAMapping(va: config.addressSpaceSize, val: .none, flush: .none))
-            default: return .guestStore(vcpu: 0, va: 0, slot: E, val: .none)
-            }
-        }
+        if roll < 20, !refused.isEmpty { return refused[Int(rng.next() % UInt64(refused.count))] }
         return pick(&rng)
     }
 }

@@ -13,7 +13,7 @@ public enum ModelCatalog {
     /// and traces): enabling only these would explore nothing.
     public static func unexplored(_ level: CheckSpec.Level) -> Set<String> {
         switch level {
-        case .hypervisor: ["tlb-flush"]           // a no-op in a model without a TLB
+        case .hypervisor: Set(XenOperation.allCases.filter { !$0.explored }.map(\.name))   // XenOperation.explored
         case .guest: ["pgd-pin", "pgd-unpin", "set-phys-to-machine"]   // see GuestState.enabledOperations
         }
     }

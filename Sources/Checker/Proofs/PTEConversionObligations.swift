@@ -1,3 +1,4 @@
+import MMUSpec
 import SMT
 
 /// `pte-roundtrip`: the seed's `pte_pfn_to_mfn` / `pte_mfn_to_pfn` at real widths.
@@ -7,7 +8,7 @@ import SMT
 /// assumed to fit `__PHYSICAL_MASK` (an mfn Xen hands out always does); the
 /// twin `pte-roundtrip-twin-unbounded-mfn` shows that assumption is needed on x86-64.
 enum PTEConversion {
-    static let present: UInt64 = 1   // _PAGE_PRESENT
+    static let present = X86PTE.present
 
     /// The seed's conversion (`pte_pfn_to_mfn` when `table` is p2m, `pte_mfn_to_pfn` when m2p).
     static func convert(_ val: Expr, _ arch: Arch, table: Function, checkPresent: Bool = true) -> Expr {
@@ -85,11 +86,13 @@ enum P2MIndex {
 /// `preserve-ad`: `MMU_PT_UPDATE_PRESERVE_AD` as Xen's `update_intpte` writes it:
 /// `new | (old & (_PAGE_ACCESSED | _PAGE_DIRTY))`.
 enum PreserveAD {
-    static let accessed: UInt64 = 1 << 5, dirty: UInt64 = 1 << 6
+    static let accessed = X86PTE.accessed
+    /// The bits the model's `MMU_PT_UPDATE_PRESERVE_AD` keeps (`PTE.preservingAD`): the goals'
+    /// `keep` by default, so the proof is about the mask both engines use.
+    static let ad = X86PTE.accessedDirty
 
-    static func goals(_ ctx: Context, keep: UInt64 = accessed | dirty) -> [Goal] {
+    static func goals(_ ctx: Context, keep: UInt64 = ad) -> [Goal] {
         let old = ctx.bv("old", width: 64), new = ctx.bv("new", width: 64)
-        let ad = accessed | dirty
         let written = new | (old & keep)
         let show: [(String, Expr)] = [("old", old), ("new", new), ("written", written)]
         return [
@@ -102,12 +105,11 @@ enum PreserveAD {
 
 /// `fast-path-whitelist`: which flag changes may skip re-validation.
 enum FastPath {
-    // x86 pte bits
-    static let present: UInt64 = 1 << 0, rw: UInt64 = 1 << 1, user: UInt64 = 1 << 2
-    static let accessed: UInt64 = 1 << 5, dirty: UInt64 = 1 << 6, global: UInt64 = 1 << 8
-    static let avail: UInt64 = 0b111 << 9, nx: UInt64 = 1 << 63
-    /// Today's Xen whitelist: NX, AVAIL, GLOBAL, D, A, USER.
-    static let whitelist: UInt64 = nx | avail | global | dirty | accessed | user
+    // x86 pte bits, from the one definition the engines use (`X86PTE`).
+    static let present = X86PTE.present, rw = X86PTE.rw
+    /// Today's Xen whitelist (`FASTPATH_FLAG_WHITELIST`): NX, AVAIL, GLOBAL, D, A, USER; the
+    /// model's `PTEFlags.fastPathWhitelist` is this mask on the model's bits.
+    static let whitelist = X86PTE.fastPathWhitelist
 
     /// The safety goals for a fast-path rule `skip(old, new)`. Only a present old entry
     /// matters: a non-present one takes no reference, so any change of it is harmless.

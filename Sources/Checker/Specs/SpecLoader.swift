@@ -127,6 +127,15 @@ public enum SpecLoader {
                 }
                 return nil
             }
+            if level == .hypervisor, let listed = spec.operations {
+                // The table says which operations the explorer generates; a list that leaves
+                // one out narrows the adversary, which is allowed but easy to do by accident.
+                let missed = XenOperation.allCases.filter { $0.offered(config) && !listed.contains($0.name) }.map(\.name)
+                if !missed.isEmpty {
+                    spec.warnings.append("\(file):\(ops.mark?.line ?? 0): operations: leaves out \(missed.joined(separator: ", ")), "
+                                         + "which the explorer generates for this configuration: the adversary never issues \(missed.count == 1 ? "it" : "them")")
+                }
+            }
         }
         if let flags = top["entry-flags"] {
             var choices: [PTEFlags] = []

@@ -66,8 +66,7 @@ extension GuestState {
         let b = cpus[cpu].mc
         cpus[cpu].mc = MulticallBuffer()
         if !b.entries.isEmpty {
-            var results: [HypercallResult] = []
-            for call in b.entries { results.append(xen.hypercall(call, vcpu: cpu)) }
+            let results = HypercallBatch.multicall(b.entries) { call in xen.hypercall(call, vcpu: cpu) }
             issued.append(.multicall(vcpu: cpu, b.entries, results))
             for cb in b.callbacks { run(cb, cpu: cpu) }
             if let i = results.firstIndex(where: { !$0.succeeded }) {

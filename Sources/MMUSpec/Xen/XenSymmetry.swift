@@ -29,39 +29,13 @@ extension XenState {
     }
 
     /// The same renaming applied to an action's frame arguments (mfns in pointers, pins,
-    /// bases, machphys, and present entry values), so `s.permutingFrames(p)` answers
-    /// `a.permutingFrames(p)` as `s` answers `a`.
+    /// bases, machphys, and present entry values: the `frame` and `value` arguments of
+    /// `XenOperation.arguments`), so `s.permutingFrames(p)` answers `a.permutingFrames(p)` as
+    /// `s` answers `a`.
     public static func permuting(_ action: XenAction, _ perm: [Int]) -> XenAction {
         let n = perm.count
         guard Set(perm) == Set(0..<n) else { return action }
-        func m(_ f: Int) -> Int { (0..<n).contains(f) ? perm[f] : f }
-        func v(_ e: PTE) -> PTE { e.isPresent ? PTE(frame: m(e.frame), flags: e.flags) : e }
-        switch action {
-        case .guestStore(let vcpu, let va, let slot, let val):
-            return .guestStore(vcpu: vcpu, va: va, slot: slot, val: v(val))
-        case .hypercall(let vcpu, let call):
-            switch call {
-            case .updateVAMapping(let va, let val, let flush):
-                return .hypercall(vcpu: vcpu, .updateVAMapping(va: va, val: v(val), flush: flush))
-            case .mmuUpdate(let rs):
-                return .hypercall(vcpu: vcpu, .mmuUpdate(rs.map { r in
-                    switch r {
-                    case .normal(let p, let val): .normal(ptr: EntryRef(mfn: m(p.mfn), slot: p.slot), val: v(val))
-                    case .preserveAD(let p, let val): .preserveAD(ptr: EntryRef(mfn: m(p.mfn), slot: p.slot), val: v(val))
-                    case .machphys(let mfn, let pfn): .machphys(mfn: m(mfn), pfn: pfn)
-                    }
-                }))
-            case .mmuextOp(let ops):
-                return .hypercall(vcpu: vcpu, .mmuextOp(ops.map { op in
-                    switch op {
-                    case .pin(let level, let mfn): .pin(level: level, mfn: m(mfn))
-                    case .unpin(let mfn): .unpin(mfn: m(mfn))
-                    case .newBaseptr(let mfn): .newBaseptr(mfn: m(mfn))
-                    case .tlbFlush: .tlbFlush
-                    }
-                }))
-            }
-        }
+        return action.renamed(frame: { (0..<n).contains($0) ? perm[$0] : $0 }, slot: { $0 }, va: { $0 })
     }
 }
 
@@ -105,51 +79,13 @@ extension XenState {
         return renamed * MMUConfig.pageSize + va % MMUConfig.pageSize
     }
 
-    /// The same renaming applied to an action's slot and address arguments, so
-    /// `s.permutingSlots(sigma)` answers `permutingSlots(a, sigma)` as `s` answers `a`.
+    /// The same renaming applied to an action's slot and address arguments (the `slot` and
+    /// `va` arguments of `XenOperation.arguments`), so `s.permutingSlots(sigma)` answers
+    /// `permutingSlots(a, sigma)` as `s` answers `a`.
     public static func permutingSlots(_ action: XenAction, _ sigma: [Int], config: MMUConfig) -> XenAction {
         let e = config.entriesPerTable
         guard sigma.count == e, Set(sigma) == Set(0..<e) else { return action }
-        func slot(_ k: Int) -> Int { (0..<e).contains(k) ? sigma[k] : k }
-        func va(_ a: Int) -> Int { permutingSlots(va: a, sigma, config: config) }
-        func ptr(_ p: EntryRef) -> EntryRef { EntryRef(mfn: p.mfn, slot: slot(p.slot)) }
-        switch action {
-        case .guestStore(let vcpu, let a, let k, let val):
-            return .guestStore(vcpu: vcpu, va: va(a), slot: slot(k), val: val)
-        case .hypercall(let vcpu, let call):
-            switch call {
-            case .updateVAMapping(let a, let val, let flush):
-                return .hypercall(vcpu: vcpu, .updateVAMapping(va: va(a), val: val, flush: flush))
-            case .mmuUpdate(let rs):
-                return .hypercall(vcpu: vcpu, .mmuUpdate(rs.map { r in
-                    switch r {
-                    case .normal(let p, let val): .normal(ptr: ptr(p), val: val)
-                    case .preserveAD(let p, let val): .preserveAD(ptr: ptr(p), val: val)
-                    case .machphys: r
-                    }
-                }))
-            case .mmuextOp: return action
-            }
-        }
-    }
-}
-
-/// Every permutation of `0..<n`, in lexicographic order: the renamings symmetry tries
-/// (shared by both engines' canonical forms).
-public enum Permutations {
-    public static func all(of n: Int) -> [[Int]] {
-        var out: [[Int]] = []
-        var perm = Array(repeating: -1, count: max(0, n))
-        var used = Array(repeating: false, count: max(0, n))
-        func place(_ i: Int) {
-            if i == n { out.append(perm); return }
-            for j in 0..<n where !used[j] {
-                used[j] = true; perm[i] = j
-                place(i + 1)
-                used[j] = false
-            }
-        }
-        place(0)
-        return out
+        return action.renamed(frame: { $0 }, slot: { (0..<e).contains($0) ? sigma[$0] : $0 },
+                              va: { permutingSlots(va: $0, sigma, config: config) })
     }
 }

@@ -1,23 +1,4 @@
-/// The named invariants of DESIGN.md. The hypervisor-level ones are checked by
-/// `XenState.check(_:)`; the guest-level ones by the guest model.
-public enum Invariant: String, CaseIterable, Hashable, Sendable, Codable {
-    case noWritablePagetable = "no-writable-pagetable"
-    case noPagetableFromWritable = "no-pagetable-from-writable"
-    case validatedEntries = "validated-entries"
-    case countsMatch = "counts-match"
-    case p2mRoundtrip = "p2m-roundtrip"
-    case walkLimit = "walk-limit"
-    case noFailedHypercall = "no-failed-hypercall"
-    case pinnedTablesReadOnly = "pinned-tables-read-only"
-    case noStaleCR3 = "no-stale-cr3"
-
-    /// The invariants that speak about the hypervisor state alone (checked by `XenState.check`).
-    public static let hypervisorLevel: [Invariant] = [
-        .noWritablePagetable, .noPagetableFromWritable, .validatedEntries, .countsMatch,
-    ]
-    /// Every invariant (the guest model checks these; it delegates the first four to `XenState`).
-    public static let guestLevel: [Invariant] = Invariant.allCases
-}
+/// The hypervisor-level invariants (docs/model.md, "Hypervisor invariants") on `XenState`.
 
 extension XenState {
     /// Check one hypervisor-level invariant: nil = holds, else a sentence naming the frame,
@@ -73,7 +54,8 @@ extension XenState {
     }
 
     /// `validated-entries`: every entry of every validated page table satisfies its level's
-    /// rule in the current state (`entryRuleViolation`).
+    /// rule in the current state (`entryRuleViolation`, the read-only twin of `validateEntry`,
+    /// which follows `get_page_from_l1e` .. `get_page_from_l4e` in Xen's `xen/arch/x86/mm.c`).
     func checkValidatedEntries() -> String? {
         for (f, frame) in frames.enumerated() where frame.isLivePageTable {
             let level = frame.type.level ?? 1
@@ -88,8 +70,9 @@ extension XenState {
     /// references, so "count == references" holds by construction; what can break is what
     /// the references demand: every reference demands its target's current type and the
     /// target is validated (an entry, a pin or a cr3 never names a frame of another type or a
-    /// devalidated table); a validated frame has a type count > 0 (devalidation happened); a
-    /// frame of type none is never validated; a pinned frame is a validated page table.
+    /// devalidated table); a validated frame has a type count > 0 (devalidation happened, as
+    /// Xen's `put_page_type` does when a type count goes 1 -> 0); a frame of type none is
+    /// never validated; a pinned frame is a validated page table.
     func checkCountsMatch() -> String? {
         for (f, frame) in frames.enumerated() {
             if frame.pinned && !frame.isLivePageTable {

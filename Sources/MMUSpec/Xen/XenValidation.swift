@@ -13,6 +13,24 @@ extension PTEFlags {
     public static let disallowed: PTEFlags = PTEFlags(rawValue: ~modelled.rawValue).union(.pse)
 }
 
+extension PTE {
+    /// `mod_lN_entry`'s fast path: the update of a present entry to a present entry naming
+    /// the same frame that changes only `PTEFlags.fastPathWhitelist` bits is written without
+    /// re-validation (the entry rule's verdict cannot change). `oldFastPath`: the test-only
+    /// `.oldFastPath` mutation (XSA-148/182), any change keeping frame and PRESENT.
+    /// Both engines decide the fast path here.
+    public static func updateSkipsValidation(old: PTE, new: PTE, oldFastPath: Bool) -> Bool {
+        guard old.isPresent, new.isPresent, old.frame == new.frame else { return false }
+        return oldFastPath || old.flags.symmetricDifference(new.flags).isSubset(of: .fastPathWhitelist)
+    }
+
+    /// This entry as `MMU_PT_UPDATE_PRESERVE_AD` writes it over `old`: the old entry's
+    /// Accessed and Dirty bits ORed in (`PTEFlags.accessedDirty`). Both engines merge here.
+    public func preservingAD(of old: PTE) -> PTE {
+        PTE(frame: frame, flags: flags.union(old.flags.intersection(.accessedDirty)))
+    }
+}
+
 extension XenState {
     /// `get_page_type(f, t)`: make frame `f` hold type `t` for one more reference.
     ///
@@ -96,12 +114,9 @@ extension XenState {
     /// caller's `devalidateUnreferenced` drops whatever that leaves unreferenced.
     mutating func updateEntry(table: Int, slot: Int, level: Int, val: PTE) throws(XenError) {
         guard let old = entry(table, slot) else { throw .einval }
-        if old.isPresent, val.isPresent, old.frame == val.frame {
-            let changed = old.flags.symmetricDifference(val.flags)
-            if changed.isSubset(of: PTEFlags.fastPathWhitelist) || mutations.contains(.oldFastPath) {
-                frames[table].entries[slot] = val
-                return
-            }
+        if PTE.updateSkipsValidation(old: old, new: val, oldFastPath: mutations.contains(.oldFastPath)) {
+            frames[table].entries[slot] = val
+            return
         }
         try validateEntry(val, inTable: table, level: level)
         frames[table].entries[slot] = val

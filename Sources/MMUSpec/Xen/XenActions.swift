@@ -7,36 +7,18 @@ public enum XenAction: Hashable, Sendable, Codable, CustomStringConvertible {
     /// A plain store by the guest (`XenState.guestStore`).
     case guestStore(vcpu: Int, va: Int, slot: Int, val: PTE)
 
-    /// Every operation name, as code, docs and traces spell it.
-    public static let operationNames: [String] = [
-        "mmu-update", "mmu-update-preserve-ad", "mmu-update-machphys", "update-va-mapping",
-        "pin", "unpin", "new-baseptr", "tlb-flush", "guest-store",
-    ]
+    /// Every operation name, as code, docs and traces spell it (`XenOperation`'s table).
+    public static var operationNames: [String] { XenOperation.names }
+
+    /// The operation of the action's first request (nil: an empty batch).
+    public var operation: XenOperation? { requests.first?.operation }
 
     /// The kebab-case operation name. A batch is named after its first request
     /// (an empty batch: "mmu-update" / "mmuext-op").
     public var name: String {
-        switch self {
-        case .guestStore: return "guest-store"
-        case .hypercall(_, let call):
-            switch call {
-            case .updateVAMapping: return "update-va-mapping"
-            case .mmuUpdate(let rs):
-                switch rs.first {
-                case .normal?, nil: return "mmu-update"
-                case .preserveAD?: return "mmu-update-preserve-ad"
-                case .machphys?: return "mmu-update-machphys"
-                }
-            case .mmuextOp(let ops):
-                switch ops.first {
-                case .pin?: return "pin"
-                case .unpin?: return "unpin"
-                case .newBaseptr?: return "new-baseptr"
-                case .tlbFlush?: return "tlb-flush"
-                case nil: return "mmuext-op"
-                }
-            }
-        }
+        if let op = operation { return op.name }
+        if case .hypercall(_, .mmuextOp) = self { return "mmuext-op" }
+        return XenOperation.mmuUpdate.name
     }
 
     /// The vCPU the action runs on.
@@ -98,56 +80,63 @@ extension XenState {
         return values
     }
 
-    /// The adversarial guest: every hypervisor action with every argument in range, in a
+    /// The adversarial guest: every hypervisor action the explorer generates
+    /// (`XenOperation.offered`) with every argument in its domain (`XenArgument.domain`), in a
     /// fixed order. Operations whose effect does not depend on the vCPU (`mmu-update*`,
-    /// `pin`, `unpin`) are offered on vCPU 0 only; `update-va-mapping`, `new-baseptr` and
+    /// `pin`, `unpin`) are offered on vCPU 0 only; `new-baseptr`, `update-va-mapping` and
     /// `guest-store` on every vCPU. `update-va-mapping` always uses `UVMFFlush.none` (the
     /// model has no TLB, the flag changes nothing) and `tlb-flush` is left out (a no-op).
     /// `mmu-update-preserve-ad` is offered only when `config.preserveAD`.
     public static func allActions(config: MMUConfig, flagChoices: [PTEFlags]) -> [XenAction] {
-        let frames = 0..<max(0, config.machineFrames)
-        let slots = 0..<max(0, config.entriesPerTable)
+        actions(of: XenOperation.allCases.filter { $0.offered(config) }, config: config, flagChoices: flagChoices)
+    }
+
+    /// Every action of `operations` with every argument in its domain: first the operations
+    /// offered on vCPU 0 only, in table order, then for each vCPU those offered on every vCPU;
+    /// within an operation its arguments vary outermost first (`XenOperation.arguments`).
+    public static func actions(of operations: [XenOperation], config: MMUConfig, flagChoices: [PTEFlags]) -> [XenAction] {
         let values = entryValues(config: config, flagChoices: flagChoices)
-        let vas = stride(from: 0, to: config.addressSpaceSize, by: MMUConfig.pageSize)
         var out: [XenAction] = []
-        let v0 = 0
-        for mfn in frames {
-            for slot in slots {
-                for val in values {
-                    out.append(.hypercall(vcpu: v0, .mmuUpdate([.normal(ptr: EntryRef(mfn: mfn, slot: slot), val: val)])))
+        func enumerate(_ op: XenOperation, vcpu: Int) {
+            let arguments = op.arguments
+            func fill(_ k: Int, _ r: XenRequest) {
+                if k == arguments.count {
+                    if let a = XenAction(vcpu: vcpu, requests: [r]) { out.append(a) }
+                    return
+                }
+                for x in arguments[k].domain(config, values: values.count) {
+                    fill(k + 1, r.setting(arguments[k], x, values: values))
                 }
             }
+            fill(0, XenRequest(op))
         }
-        if config.preserveAD {
-            for mfn in frames {
-                for slot in slots {
-                    for val in values {
-                        out.append(.hypercall(vcpu: v0, .mmuUpdate([.preserveAD(ptr: EntryRef(mfn: mfn, slot: slot), val: val)])))
-                    }
-                }
-            }
-        }
-        for mfn in frames {
-            for pfn in 0..<max(0, config.pfns) {
-                out.append(.hypercall(vcpu: v0, .mmuUpdate([.machphys(mfn: mfn, pfn: pfn)])))
-            }
-        }
-        for level in 1...max(1, config.levels) {
-            for mfn in frames { out.append(.hypercall(vcpu: v0, .mmuextOp([.pin(level: level, mfn: mfn)]))) }
-        }
-        for mfn in frames { out.append(.hypercall(vcpu: v0, .mmuextOp([.unpin(mfn: mfn)]))) }
+        for op in operations where !op.perVCPU { enumerate(op, vcpu: 0) }
         for v in 0..<max(0, config.vcpus) {
-            for mfn in frames { out.append(.hypercall(vcpu: v, .mmuextOp([.newBaseptr(mfn: mfn)]))) }
-            for va in vas {
-                for val in values {
-                    out.append(.hypercall(vcpu: v, .updateVAMapping(va: va, val: val, flush: .none)))
+            for op in operations where op.perVCPU { enumerate(op, vcpu: v) }
+        }
+        return out
+    }
+
+    /// Requests Xen must refuse (the differential tester's out-of-range draws), derived from
+    /// the operation table: for every operation, its
+    /// vCPU and each of its arguments in turn just outside the domain
+    /// (`XenArgument.outOfRange`), the others at their first value; and every operation the
+    /// configuration does not offer though the explorer generates it elsewhere
+    /// (`mmu-update-preserve-ad` without the feature).
+    public static func outOfRangeActions(config: MMUConfig) -> [XenAction] {
+        var out: [XenAction] = []
+        for op in XenOperation.allCases {
+            var base = XenRequest(op)
+            for argument in op.arguments {
+                base = base.setting(argument, argument.domain(config, values: 1).first ?? 0, values: [.none])
+            }
+            for v in [-1, config.vcpus] { if let a = XenAction(vcpu: v, requests: [base]) { out.append(a) } }
+            for argument in op.arguments {
+                for x in argument.outOfRange(config) {
+                    if let a = XenAction(vcpu: 0, requests: [base.setting(argument, x, values: [.none])]) { out.append(a) }
                 }
             }
-            for va in vas {
-                for slot in slots {
-                    for val in values { out.append(.guestStore(vcpu: v, va: va, slot: slot, val: val)) }
-                }
-            }
+            if op.explored && !op.offered(config), let a = XenAction(vcpu: 0, requests: [base]) { out.append(a) }
         }
         return out
     }

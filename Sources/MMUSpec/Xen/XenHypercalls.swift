@@ -22,14 +22,12 @@ extension XenState {
         }
     }
 
-    /// Apply requests in order, each atomically; stop at the first failure.
+    /// Apply requests in order, each atomically (`HypercallBatch.stopAtFirstFailure`).
     private mutating func batch<R>(_ requests: [R], _ one: (inout XenState, R) throws(XenError) -> Void) -> HypercallResult {
-        for (i, r) in requests.enumerated() {
-            if case .failure(let e) = atomically({ (s: inout XenState) throws(XenError) in try one(&s, r) }) {
-                return HypercallResult(done: i, error: e)
-            }
+        HypercallBatch.stopAtFirstFailure(requests) { r in
+            if case .failure(let e) = atomically({ (s: inout XenState) throws(XenError) in try one(&s, r) }) { return e }
+            return nil
         }
-        return HypercallResult(done: requests.count, error: nil)
     }
 
     // MARK: - mmu_update
@@ -61,9 +59,7 @@ extension XenState {
         guard let old = entry(ptr.mfn, ptr.slot) else { throw .einval }
         let frame = frames[ptr.mfn]
         if frame.isLivePageTable, let level = frame.type.level {
-            var new = val
-            if preserveAD { new.flags.formUnion(old.flags.intersection([.accessed, .dirty])) }
-            try updateEntry(table: ptr.mfn, slot: ptr.slot, level: level, val: new)
+            try updateEntry(table: ptr.mfn, slot: ptr.slot, level: level, val: preserveAD ? val.preservingAD(of: old) : val)
         } else {
             try getPageType(ptr.mfn, .writable)
             frames[ptr.mfn].entries[ptr.slot] = val
