@@ -1,25 +1,47 @@
 /// A transition system the checkers can explore, knowing nothing about MMUs
 /// (as Stateright's `Model`): initial states, the actions enabled in a state,
-/// the next state, and named invariants.
-public protocol Model: Sendable {
-    associatedtype State: Hashable & Sendable
-    associatedtype Action: Hashable & Sendable
+/// the next state, and named invariants. That is all a model must say; what the
+/// explorer can use to go faster is in `ModelHooks`, whose every requirement has a
+/// default.
+public protocol Model: ModelHooks, Sendable {
+    // The same types as `ModelHooks`' (no new constraint). Restated because Swift infers an
+    // associated type only from the requirements of a protocol that declares it, and a
+    // model may leave `Action` to be inferred from `actions(in:)` (a test model does).
+    associatedtype State
+    associatedtype Action
 
     /// Every initial state, in a fixed order.
     func initialStates() -> [State]
     /// The actions to try in `state`, in a fixed order (determinism, and trace
     /// reconstruction by action index).
     func actions(in state: State) -> [Action]
-    /// The state after `action`, or nil when the action does not apply.
+    /// The state after `action`, or nil when the action does not apply. Must be a function
+    /// of `state` and `action`: traces are rebuilt by replaying it.
     func next(_ state: State, _ action: Action) -> State?
+    /// The invariants, by stable kebab-case name.
+    var invariants: [NamedInvariant<State>] { get }
+}
+
+/// The explorer's speed hooks: ways a model can make exploring cheaper without changing
+/// what is explored. Every one has a default that is right for any model, so a new model
+/// implements `Model`'s four requirements and nothing here.
+///
+/// They are protocol requirements, not extension-only methods, so that a model's own
+/// version is the one the generic explorer calls (statically, once specialised); an
+/// extension-only method would be chosen at compile time and ignore the model's.
+/// `Model` refines this protocol: adopt `Model`, not this one (the default of
+/// `next(_:_:context:)` is `Model.next(_:_:)`).
+public protocol ModelHooks {
+    associatedtype State: Hashable & Sendable
+    associatedtype Action: Hashable & Sendable
+
     /// What `next` can work out once per state and share between its actions (the
     /// explorer computes it before trying a state's actions). `Void` by default.
     associatedtype StepContext = Void
     func stepContext(_ state: State) -> StepContext
-    /// `next(state, action)`, given `stepContext(state)`: must return the same state.
+    /// `next(state, action)`, given `stepContext(state)`: must return the same state (traces
+    /// are rebuilt with `next(_:_:)`, and a difference shows as a trace that cannot be rebuilt).
     func next(_ state: State, _ action: Action, context: StepContext) -> State?
-    /// The invariants, by stable kebab-case name.
-    var invariants: [NamedInvariant<State>] { get }
     /// The representative of `state`'s symmetry class (identity when the model
     /// has no symmetry). Must map every member of a class to the same state.
     func canonical(_ state: State) -> State
@@ -43,15 +65,24 @@ public protocol Model: Sendable {
     var actionAliases: [Int?] { get }
 }
 
-extension Model where StepContext == Void {
+// A model without a step context: `StepContext` is `Void` (the associated type's default),
+// and these two witness the context requirements. The second is on `Model`, not
+// `ModelHooks`, because it forwards to `Model.next(_:_:)`; a model conforming to `Model`
+// finds it all the same. Both apply only when `StepContext == Void`, so a model that
+// declares its own context must implement both requirements.
+extension ModelHooks where StepContext == Void {
     public func stepContext(_ state: State) {}
+}
+
+extension Model where StepContext == Void {
     public func next(_ state: State, _ action: Action, context: Void) -> State? { next(state, action) }
 }
 
-extension Model {
+extension ModelHooks {
     public func canonical(_ state: State) -> State { state }
     public func reduced(_ state: State) -> State { state }
     /// The state the visited set stands for: reduced, then canonical under symmetry.
+    /// A helper built on the hooks, not a hook itself.
     public func key(_ state: State, symmetric: Bool) -> State {
         symmetric ? canonical(reduced(state)) : reduced(state)
     }

@@ -89,7 +89,8 @@ public struct TraceRecord: @unchecked Sendable {
         self.spec = spec
         self.mutations = mutations
         invariant = violation.invariant
-        message = violation.message
+        // A trace the explorer could not rebuild says so where every report shows the message.
+        message = violation.message + (violation.traceError.map { " [\($0)]" } ?? "")
         actions = violation.steps.map { describe($0.action) }
         var indices: [Int] = []
         var prev = violation.initial
