@@ -37,6 +37,7 @@ let package = Package(
         ),
         .testTarget(name: "SMTTests", dependencies: ["SMT"]),
         .testTarget(name: "MMUSpecTests", dependencies: ["MMUSpec"]),
+        .testTarget(name: "MMUFastTests", dependencies: ["MMUFast", "MMUSpec"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker", "MMUSpec", "MMUFast", "SMT"]),
     ]
 )

@@ -63,7 +63,7 @@ import MMUSpec
                 for symmetry in [true, false] {
                     for merge in [true, false] {
                         // The spec engine without any reduction is slow in debug builds: the fast
-                        // engine's counts cover that combination (the two agree, FastEngineTests).
+                        // engine's counts cover that combination (the two agree, EnginesTests).
                         if engine == .spec && !symmetry && file.hasSuffix("small.yaml") { continue }
                         var s = spec
                         s.mergeStaleTypes = merge

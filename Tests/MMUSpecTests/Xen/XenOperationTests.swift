@@ -86,7 +86,7 @@ struct XenOperationTests {
     /// docs/model.md's table of hypervisor operations lists exactly the table's names, in order.
     @Test("docs/model.md's operations table lists exactly these operations")
     func docsListTheTable() throws {
-        let doc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/model.md")
+        let doc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../docs/model.md")
         let text = try String(contentsOf: doc, encoding: .utf8)
         let marker = "<!-- operations table: XenOperation -->"
         let section = try #require(text.components(separatedBy: marker).dropFirst().first, "no '\(marker)' in docs/model.md")
