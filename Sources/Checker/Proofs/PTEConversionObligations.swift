@@ -12,6 +12,12 @@ enum PTEConversion {
 
     /// The seed's conversion (`pte_pfn_to_mfn` when `table` is p2m, `pte_mfn_to_pfn` when m2p).
     static func convert(_ val: Expr, _ arch: Arch, table: Function, checkPresent: Bool = true) -> Expr {
+        convert(val, arch, lookup: { table($0) }, checkPresent: checkPresent)
+    }
+
+    /// The same with any table (`lookup` from frame to frame, at `arch.longBits`): a concrete
+    /// one lets the agreement tests evaluate the transcription on values.
+    static func convert(_ val: Expr, _ arch: Arch, lookup table: (Expr) -> Expr, checkPresent: Bool = true) -> Expr {
         let frameBits = (val & arch.pteMask) >> UInt64(arch.pageShift)           // pteval_t
         let frame = arch.longBits < 64 ? frameBits.extract(arch.longBits - 1, 0) : frameBits // unsigned long
         let flags = val & ~arch.pteMask

@@ -53,6 +53,8 @@ enum WalkLimit {
             let boundary = (addr + size) & ~(size - 1)
             return ctx.ite((boundary - 1).ult(end - 1), boundary, end)
         }
+        /// `pmd_limit = pud_next < limit ? pud_next : limit`.
+        func pmdLimit(pudNext pn: Expr, limit: Expr) -> Expr { ctx.ite(pn.ult(limit), pn, limit) }
         func pmdStep(_ s: S) -> (next: Expr, breaks: Expr) {
             let next = s.addr + arch.pmdSpan
             let breaks: Expr = variant == .breakWithoutMinusOne
@@ -77,7 +79,7 @@ enum WalkLimit {
                       s2.eq(S(pc: c.bv(pud, width: 2), addr: s.addr, pgdNext: gn, pudNext: s.pudNext, pmdLimit: s.pmdLimit))))
             // PUD loop head: `for (; addr != pud_limit; pud++, addr = pud_next)`, pud_limit = pgd_next.
             let pn = arch.pudFolded ? s.pgdNext : addrEnd(s.addr, size: 1 << UInt64(arch.pudShift), s.pgdNext)
-            let pl = c.ite(pn.ult(L), pn, L)    // pmd_limit = pud_next < limit ? pud_next : limit
+            let pl = pmdLimit(pudNext: pn, limit: L)
             let pudCase = c.ite(s.addr.eq(s.pgdNext),
                 s2.eq(S(pc: c.bv(pgd, width: 2), addr: s.pgdNext, pgdNext: s.pgdNext, pudNext: s.pudNext, pmdLimit: s.pmdLimit)),
                 c.ite(pudNone,
@@ -128,7 +130,7 @@ enum WalkLimit {
                 ("pud-next-bounds", s.pc.eq(pmd) ==> (s.addr.ule(s.pudNext) && s.pudNext.ule(s.pgdNext)
                                                      && (aligned(s.pudNext, pudSize) || s.pudNext.eq(s.pgdNext)))),
                 ("pmd-addr-aligned", s.pc.eq(pmd) ==> aligned(s.addr, arch.pmdSpan)),
-                ("pmd-limit-definition", s.pc.eq(pmd) ==> s.pmdLimit.eq(ctx.ite(s.pudNext.ult(L), s.pudNext, L))),
+                ("pmd-limit-definition", s.pc.eq(pmd) ==> s.pmdLimit.eq(pmdLimit(pudNext: s.pudNext, limit: L))),
                 ("pmd-addr-within-limit", s.pc.eq(pmd) ==> (s.addr.ule(s.pmdLimit) || L.ult(s.addr))),
             ]
         }

@@ -55,6 +55,16 @@ public struct P2M: Hashable, Sendable, Codable {
         return nil
     }
 
+    /// The seed's `pte_pfn_to_mfn` (`lookup` = the p2m) and `pte_mfn_to_pfn` (`lookup` = the
+    /// m2p): a present entry's frame number goes through the table, the flags never change,
+    /// a non-present entry (e.g. a swap entry) passes through untouched. The prover's
+    /// `pte-roundtrip` transcription is held to this function on concrete values
+    /// (`PTEConversionAgreementTests`).
+    public static func convert(_ val: PTE, through lookup: (Int) -> Int) -> PTE {
+        guard val.isPresent else { return val }
+        return PTE(frame: lookup(val.frame), flags: val.flags)
+    }
+
     /// Rename machine frames by `perm` (`perm[old] = new`) in the values (symmetry reduction).
     public func permutingFrames(_ perm: [Int]) -> P2M {
         var out = self
@@ -78,17 +88,11 @@ extension GuestState {
     /// `pte_pfn_to_mfn(val)`: a present entry's frame number is converted pfn -> mfn; the flags
     /// are never changed; a non-present entry (e.g. a swap entry) passes through untouched.
     /// Used by `xen_make_pte` / `xen_make_pmd` / `xen_make_pgd` (building an entry to store).
-    public func ptePfnToMFN(_ val: PTE) -> PTE {
-        guard val.isPresent else { return val }
-        return PTE(frame: pfnToMFN(val.frame), flags: val.flags)
-    }
+    public func ptePfnToMFN(_ val: PTE) -> PTE { P2M.convert(val, through: pfnToMFN) }
 
     /// `pte_mfn_to_pfn(val)`: the inverse, used by `xen_pte_val` / `xen_pmd_val` / `xen_pgd_val`
     /// (reading an entry back). Non-present entries pass through untouched.
-    public func pteMFNToPfn(_ val: PTE) -> PTE {
-        guard val.isPresent else { return val }
-        return PTE(frame: mfnToPFN(val.frame), flags: val.flags)
-    }
+    public func pteMFNToPfn(_ val: PTE) -> PTE { P2M.convert(val, through: mfnToPFN) }
 
     /// `get_phys_to_machine` (seed name, for readers matching the seed line by line).
     public func getPhysToMachine(_ pfn: Int) -> Int { p2m.getPhysToMachine(pfn) }

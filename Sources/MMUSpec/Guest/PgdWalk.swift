@@ -31,16 +31,42 @@
 /// with 2 levels the pmd is folded too. The comparison `(pmd_limit-1) < (addr-1)` is unsigned,
 /// as in C.
 
-extension GuestState {
+/// The address arithmetic of `pgd_walk`, on 64-bit `unsigned long` values as the seed computes
+/// it (wrap-around included). `GuestState.pgdWalk` walks with these, and the prover's
+/// `walk-limit` transcription is held to them on concrete values (`WalkLimitAgreementTests`):
+/// a change to either shows as a disagreement.
+public enum PgdWalkArithmetic {
     /// `pgd_addr_end` / `pud_addr_end` (unfolded): the next `size` boundary after `addr`, or
     /// `end` if that comes first (`(__boundary - 1 < (end) - 1) ? __boundary : (end)`, unsigned).
-    func addrEnd(_ addr: Int, _ end: Int, size: Int) -> Int {
+    public static func addrEnd(_ addr: UInt64, _ end: UInt64, size: UInt64) -> UInt64 {
         let boundary = (addr &+ size) & ~(size &- 1)
-        return unsignedLess(boundary &- 1, end &- 1) ? boundary : end
+        return boundary &- 1 < end &- 1 ? boundary : end
+    }
+
+    /// `pmd_limit = pud_next < limit ? pud_next : limit`.
+    public static func pmdLimit(pudNext: UInt64, limit: UInt64) -> UInt64 { pudNext < limit ? pudNext : limit }
+
+    /// One turn of the PMD loop: `addr += PAGE_SIZE * PTRS_PER_PTE;` then
+    /// `if ((pmd_limit-1) < (addr-1)) { addr = pmd_limit; break; }` (unsigned): the new `addr`
+    /// and whether the loop breaks (then `addr` is `pmd_limit`).
+    public static func pmdStep(addr: UInt64, pmdLimit: UInt64, span: UInt64) -> (addr: UInt64, breaks: Bool) {
+        let next = addr &+ span
+        let breaks = pmdLimit &- 1 < next &- 1
+        return (breaks ? pmdLimit : next, breaks)
+    }
+}
+
+extension GuestState {
+    /// `pgd_addr_end` / `pud_addr_end` on the model's addresses (`PgdWalkArithmetic.addrEnd`).
+    func addrEnd(_ addr: Int, _ end: Int, size: Int) -> Int {
+        Int(bitPattern: UInt(PgdWalkArithmetic.addrEnd(UInt64(UInt(bitPattern: addr)), UInt64(UInt(bitPattern: end)), size: UInt64(UInt(bitPattern: size)))))
     }
 
     /// C's unsigned `a < b` on `unsigned long` values.
     func unsignedLess(_ a: Int, _ b: Int) -> Bool { UInt(bitPattern: a) < UInt(bitPattern: b) }
+
+    /// Bits of an `Int` address as the seed's `unsigned long`.
+    static func word(_ x: Int) -> UInt64 { UInt64(UInt(bitPattern: x)) }
 
     /// `pgd_walk(pgd_base, func, limit)`: visit every page of the table rooted at `pgdBase`
     /// (a pfn), calling `fn(&state, pfn, level)`; returns the OR of `fn`'s results (`flush`).
@@ -99,7 +125,7 @@ extension GuestState {
             while addr != pudLimit {
                 guard pudSlot < n else { BUG("pgd_walk: ran past the end of pud \(pudTable)"); return flush }
                 let pudNext = ptrsPerPUD > 1 ? addrEnd(addr, pudLimit, size: pudSize) : pudLimit
-                let pmdLimit = pudNext < limit ? pudNext : limit
+                let pmdLimit = Int(bitPattern: UInt(PgdWalkArithmetic.pmdLimit(pudNext: GuestState.word(pudNext), limit: GuestState.word(limit))))
                 defer { pudSlot += 1; addr = pudNext }
                 guard let pudE = readEntry(pfn: pudTable, slot: pudSlot), pudE != .none else { continue }
                 // pmd = pmd_offset(pud, 0)
@@ -112,8 +138,10 @@ extension GuestState {
                 while addr != pmdLimit {
                     guard pmdSlot < n else { BUG("pgd_walk: ran past the end of pmd \(pmdTable)"); return flush }
                     let start = addr
-                    addr = addr &+ GuestState.pageSize &* n
-                    if unsignedLess(pmdLimit &- 1, addr &- 1) { addr = pmdLimit; break }
+                    let step = PgdWalkArithmetic.pmdStep(addr: GuestState.word(addr), pmdLimit: GuestState.word(pmdLimit),
+                                                         span: GuestState.word(GuestState.pageSize &* n))
+                    addr = Int(bitPattern: UInt(step.addr))
+                    if step.breaks { break }
                     defer { pmdSlot += 1 }
                     guard let pmdE = readEntry(pfn: pmdTable, slot: pmdSlot), pmdE != .none else { continue }
                     guard let p = target(&self, pmdE, "pmd") else { return flush }
