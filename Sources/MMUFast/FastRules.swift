@@ -27,7 +27,7 @@ extension FastXen {
     /// The reference entry value `v` holds in the live level-`level` table `table`:
     /// (target, demanded type), or nil for none (not present, or a self-reference).
     /// An L1 entry demands writable when RW, nothing otherwise; an Lk entry demands
-    /// levelCount(k-1), or Lk when it is a linear entry to a live table of its own level.
+    /// L(k-1), or Lk when it is a linear entry to a live table of its own level.
     @inline(__always)
     func referenceOf(_ s: FastXenState, value v: Int, table: Int, level: Int) -> (target: Int, demand: UInt8)? {
         let t = vFrame[v]

@@ -22,9 +22,14 @@ public enum FastDefect: String, Sendable, CaseIterable {
 ///
 /// One value of this type holds what never changes during a run: the layout of the packed
 /// state for one configuration and the precomputed tables over entry values (an entry is
-/// stored as an index into `values`). It shares vocabulary with MMUSpec (configuration,
-/// PTE, error codes, actions) but none of its behaviour; the differential tester holds the
-/// two to each other after every operation.
+/// stored as an index into `values`). It shares MMUSpec's vocabulary (configuration, PTE,
+/// error codes, actions, the operation table) and a few definitions that are constants of
+/// the interface rather than rules (the fast-path predicate `PTE.updateSkipsValidation`, the
+/// preserve-AD merge `PTE.preservingAD`, the batch semantics `HypercallBatch`, the entry
+/// values and slot renamings): those are held to the prover's masks by ProverConstantsTests
+/// and proved by the arithmetic obligations. Its rules (typing, validation, reference
+/// counts, walks, invariants) are its own; the differential tester holds them to the spec
+/// after every operation.
 public struct FastXen: Sendable {
     public let config: MMUConfig
     /// Frames, entries per table, vCPUs, levels, virtual pages.
@@ -180,7 +185,7 @@ public struct FastXen: Sendable {
     @inline(__always) func entry(_ s: FastXenState, _ f: Int, _ slot: Int) -> Int { Int(s[f &* slotCount &+ slot]) }
     @inline(__always) func setEntry(_ s: inout FastXenState, _ f: Int, _ slot: Int, _ v: Int) { s[f &* slotCount &+ slot] = UInt8(truncatingIfNeeded: v) }
     @inline(__always) func meta(_ s: FastXenState, _ f: Int) -> UInt8 { s[metaBase &+ f] }
-    @inline(__always) func type(_ s: FastXenState, _ f: Int) -> UInt8 { s[metaBase &+ f] & 7 }
+    @inline(__always) func type(_ s: FastXenState, _ f: Int) -> UInt8 { s[metaBase &+ f] & FastXen.typeMask }
     @inline(__always) func validated(_ s: FastXenState, _ f: Int) -> Bool { s[metaBase &+ f] & FastXen.validatedBit != 0 }
     @inline(__always) func pinned(_ s: FastXenState, _ f: Int) -> Bool { s[metaBase &+ f] & FastXen.pinnedBit != 0 }
     @inline(__always) func xenOwned(_ s: FastXenState, _ f: Int) -> Bool { s[metaBase &+ f] & FastXen.xenBit != 0 }

@@ -62,5 +62,5 @@ enum EngineChoice: String, ExpressibleByArgument, CaseIterable {
 
 func printErr(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
-/// Prints a loaded spec's warnings on stderr (`warning: FILE:LINE: key: what`).
-func printWarnings(_ spec: CheckSpec) { for w in spec.warnings { printErr("warning: \(w)") } }
+/// Prints a loaded spec's warnings on stderr (`FILE:LINE: warning: key: what`).
+func printWarnings(_ spec: CheckSpec) { for w in spec.warnings { printErr(w) } }

@@ -54,5 +54,9 @@ import MMUSpec
         #expect(PTEFlags.present.x86 == X86PTE.present && PTEFlags.rw.x86 == X86PTE.rw && PTEFlags.nx.x86 == X86PTE.nx)
         #expect(PTEConversion.present == X86PTE.present)
         for (_, f) in PTEFlags.named { #expect(PTEFlags(x86: f.x86) == f) }
+        // Every named flag is one bit of its own (a flag outside `X86PTE.modelledLow` would be empty).
+        let bits = PTEFlags.named.map(\.1.rawValue)
+        #expect(bits.allSatisfy { $0 != 0 && $0 & ($0 - 1) == 0 })
+        #expect(Set(bits).count == bits.count)
     }
 }

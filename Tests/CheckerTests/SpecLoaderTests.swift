@@ -64,6 +64,12 @@ import MMUSpec
              line: 10, key: "checks"),
         Case(label: "diff setting out of range", text: good + "\ndiff:\n  steps: 0\n", line: 9, key: "diff.steps"),
         Case(label: "unknown diff key", text: good + "\ndiff:\n  rounds: 3\n", line: 9, key: "diff.rounds"),
+        Case(label: "preserve-ad listed with the feature off",
+             text: good + "\nfeatures:\n  preserve-ad: false\noperations: [mmu-update, mmu-update-preserve-ad]\n", line: 10, key: "operations"),
+        Case(label: "operations and operations-except together",
+             text: good + "\noperations: [pin]\noperations-except: [unpin]\n", line: 9, key: "operations-except"),
+        Case(label: "operations-except naming an operation never generated",
+             text: good + "\noperations-except: [tlb-flush]\n", line: 8, key: "operations-except"),
     ]
 
     @Test(arguments: malformed)
@@ -104,5 +110,26 @@ import MMUSpec
 
     @Test func missingPathIsBadInput() {
         #expect(throws: SpecError.self) { _ = try SpecLoader.load(paths: ["/nonexistent/specs"]) }
+    }
+
+    /// A list that leaves out an operation the explorer generates is allowed, with a warning
+    /// at the key's line naming what is left out; `operations-except` says it on purpose and
+    /// gets none, with the same operations.
+    @Test func operationListsThatLeaveSomethingOutAreWarnedAbout() throws {
+        let listed = try SpecLoader.parse(Self.good + "\noperations:\n  - mmu-update\n  - pin\n", file: "t.yaml")
+        #expect(listed.warnings.count == 1)
+        let w = try #require(listed.warnings.first)
+        #expect(w.hasPrefix("t.yaml:8: warning: operations: "), "\(w)")
+        #expect(w.contains("mmu-update-machphys") && w.contains("guest-store") && !w.contains("tlb-flush"), "\(w)")
+        let except = try SpecLoader.parse(Self.good + "\noperations-except: [mmu-update-preserve-ad, mmu-update-machphys, unpin, new-baseptr, update-va-mapping, guest-store]\n",
+                                          file: "t.yaml")
+        #expect(except.warnings.isEmpty)
+        #expect(except.operations.map(Set.init) == ["mmu-update", "pin"])
+        #expect(try SpecLoader.parse(Self.good, file: "t.yaml").warnings.isEmpty)
+        // Every shipped spec says what it means: none warns.
+        for file in ["hypervisor-small.yaml", "quick/hypervisor-3-level.yaml", "quick/hypervisor-tiny.yaml",
+                     "bench/hypervisor-3-frames.yaml", "bench/hypervisor-4-frames.yaml", "guest-pae.yaml"] {
+            #expect(try EnginesTests.load(file).warnings.isEmpty, "\(file)")
+        }
     }
 }

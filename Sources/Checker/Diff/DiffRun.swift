@@ -208,19 +208,15 @@ public enum DiffRun {
         let pick = { (rng: inout SplitMix64) in pool[Int(rng.next() % UInt64(pool.count))] }
         let roll = rng.next() % 100
         if roll < 15 {
-            // A batch: the requests of two or three drawn actions of one hypercall kind.
-            var updates: [MMUUpdateRequest] = [], ext: [MMUExtOp] = []
-            var vcpu = 0
-            for _ in 0..<(2 + Int(rng.next() % 2)) {
-                if case .hypercall(let v, let call) = pick(&rng) {
-                    vcpu = v
-                    if case .mmuUpdate(let rs) = call { updates += rs }
-                    if case .mmuextOp(let ops) = call { ext += ops }
-                }
+            // A batch: the requests of two or three drawn actions that form one call
+            // (`XenAction(vcpu:requests:)` decides which requests batch together).
+            let first = pick(&rng)
+            var requests = first.requests
+            for _ in 0..<(1 + Int(rng.next() % 2)) {
+                let more = pick(&rng).requests
+                if XenAction(vcpu: first.vcpu, requests: requests + more) != nil { requests += more }
             }
-            if updates.count >= ext.count, !updates.isEmpty { return .hypercall(vcpu: 0, .mmuUpdate(updates)) }
-            if !ext.isEmpty { return .hypercall(vcpu: vcpu, .mmuextOp(ext)) }
-            return pick(&rng)
+            return XenAction(vcpu: first.vcpu, requests: requests) ?? first
         }
         if roll < 20, !refused.isEmpty { return refused[Int(rng.next() % UInt64(refused.count))] }
         return pick(&rng)

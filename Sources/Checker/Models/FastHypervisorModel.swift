@@ -48,7 +48,7 @@ public struct FastHypervisorModel: Model {
             case .normal: normal[a] = i
             case .preserveAD(let ptr, let val) where engine.preserveADActsAsNormal(value: val):
                 aliases[i] = normal[.hypercall(vcpu: vcpu, .mmuUpdate([.normal(ptr: ptr, val: val)]))]
-            default: break
+            case .preserveAD, .machphys: break
             }
         }
         actionAliases = aliases.contains { $0 != nil } ? aliases : []

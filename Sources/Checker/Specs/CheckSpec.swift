@@ -60,8 +60,8 @@ public struct CheckSpec: Sendable {
     /// `XenState.forgettingStaleTypes`). On by default: sound, and reduces the count.
     public var mergeStaleTypes = true
     public var diff = DiffSettings()
-    /// What the file says that is allowed but probably not meant, as `FILE:LINE: key: what`
-    /// (the commands print them on stderr, `warning: ` first; they change no exit code).
+    /// What the file says that is allowed but probably not meant, as
+    /// `FILE:LINE: warning: key: what` (the commands print them on stderr; they change no exit code).
     public var warnings: [String] = []
 
     public init(file: String, name: String, level: Level, config: MMUConfig) {

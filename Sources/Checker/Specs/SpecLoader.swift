@@ -48,7 +48,7 @@ public enum SpecLoader {
 
     // MARK: parsing
 
-    static let topKeys = ["name", "model", "sizes", "features", "operations", "entry-flags",
+    static let topKeys = ["name", "model", "sizes", "features", "operations", "operations-except", "entry-flags",
                           "invariants", "bounds", "symmetry", "checks", "proofs", "engine", "diff", "merge-stale-types"]
     static let sizeKeys = ["levels", "entries-per-table", "machine-frames", "pfns", "vcpus", "mms",
                            "task-size", "fixaddr-top", "multicall-batch"]
@@ -118,24 +118,46 @@ public enum SpecLoader {
         }
 
         var spec = CheckSpec(file: file, name: name, level: level, config: config)
+        /// The line of a top-level key (not of its value: a block list's value starts a line lower).
+        func keyLine(_ key: String) -> Int {
+            root.mapping?.first { $0.key.string == key }?.key.mark?.line ?? 0
+        }
+        let known = ModelCatalog.operationNames(level)
+        /// Why `op` cannot be listed in this configuration, if it cannot.
+        func notGenerated(_ op: String) -> String? {
+            if !known.contains(op) { return "unknown \(level.rawValue) operation '\(op)'; known: \(known.joined(separator: ", "))" }
+            if ModelCatalog.unexplored(level).contains(op) {
+                return "'\(op)' is an operation of the spec that the explorer never generates (see `mmucheck list`)"
+            }
+            if level == .hypervisor, let feature = XenOperation(name: op)?.featureMissing(config) {
+                return "'\(op)' needs features.\(feature): true (without it Xen refuses every such request, so it would explore nothing)"
+            }
+            return nil
+        }
+        /// What the explorer generates in this configuration when no list narrows it.
+        let generated = known.filter { notGenerated($0) == nil }
         if let ops = top["operations"] {
-            let known = ModelCatalog.operationNames(level)
-            spec.operations = try r.names(ops, key: "operations", empty: "must name at least one operation (omit the key for all)") { op in
-                if !known.contains(op) { return "unknown \(level.rawValue) operation '\(op)'; known: \(known.joined(separator: ", "))" }
-                if ModelCatalog.unexplored(level).contains(op) {
-                    return "'\(op)' is an operation of the spec that the explorer never generates (see `mmucheck list`)"
-                }
-                return nil
+            if let other = top["operations-except"] {
+                throw r.error(other, "operations-except", "give either operations or operations-except, not both")
             }
+            spec.operations = try r.names(ops, key: "operations", empty: "must name at least one operation (omit the key for all)", notGenerated)
             if level == .hypervisor, let listed = spec.operations {
-                // The table says which operations the explorer generates; a list that leaves
-                // one out narrows the adversary, which is allowed but easy to do by accident.
-                let missed = XenOperation.allCases.filter { $0.offered(config) && !listed.contains($0.name) }.map(\.name)
+                // The table says which operations the explorer generates; a list that leaves one
+                // out narrows the adversary: allowed, but easy to do by accident, so it is said.
+                // `operations-except` leaves operations out on purpose, without a warning.
+                let missed = generated.filter { !listed.contains($0) }
                 if !missed.isEmpty {
-                    spec.warnings.append("\(file):\(ops.mark?.line ?? 0): operations: leaves out \(missed.joined(separator: ", ")), "
-                                         + "which the explorer generates for this configuration: the adversary never issues \(missed.count == 1 ? "it" : "them")")
+                    spec.warnings.append("\(file):\(keyLine("operations")): warning: operations: \(missed.joined(separator: ", ")) not listed: "
+                                         + "the explorer will not generate \(missed.count == 1 ? "it" : "them") (list \(missed.count == 1 ? "it" : "them"), "
+                                         + "or name what to leave out with operations-except)")
                 }
             }
+        }
+        if let ex = top["operations-except"] {
+            let except = try r.names(ex, key: "operations-except", empty: "must name at least one operation (omit the key for all)", notGenerated)
+            let kept = generated.filter { !except.contains($0) }
+            if kept.isEmpty { throw r.error(ex, "operations-except", "leaves no operation to explore") }
+            spec.operations = kept
         }
         if let flags = top["entry-flags"] {
             var choices: [PTEFlags] = []

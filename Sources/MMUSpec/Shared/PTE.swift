@@ -14,6 +14,9 @@ public enum X86PTE {
     public static let avail: UInt64    = 0b111 << 9   // _PAGE_AVAIL: software bits 9-11
     public static let nx: UInt64       = 1 << 63   // _PAGE_NX
 
+    /// The bits below 12 the model names (`PTEFlags`): every flag above but NX.
+    public static let modelledLow: UInt64 = present | rw | user | accessed | dirty | pse | global | avail0
+
     /// Xen's `FASTPATH_FLAG_WHITELIST` (`xen/arch/x86/mm.c`, since XSA-182): the bits an
     /// update of a present entry may change, keeping frame and PRESENT, without re-validation.
     public static let fastPathWhitelist: UInt64 = nx | avail | global | dirty | accessed | user
@@ -39,8 +42,7 @@ public struct PTEFlags: OptionSet, Hashable, Sendable, Codable, CustomStringConv
     /// position, NX moves to bit 15, the rest (frame bits, unnamed software bits) are dropped.
     public init(x86 bits: UInt64) {
         let low = UInt16(truncatingIfNeeded: bits & 0xFFF)
-        let named: UInt16 = 0b0011_1110_0111   // present rw user accessed dirty pse global avail0
-        self.init(rawValue: (low & named) | (bits & X86PTE.nx != 0 ? PTEFlags.nxBit : 0))
+        self.init(rawValue: (low & UInt16(X86PTE.modelledLow)) | (bits & X86PTE.nx != 0 ? PTEFlags.nxBit : 0))
     }
 
     /// These flags at their x86 positions (NX at bit 63); bits the model does not name

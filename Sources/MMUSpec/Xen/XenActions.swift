@@ -17,8 +17,11 @@ public enum XenAction: Hashable, Sendable, Codable, CustomStringConvertible {
     /// (an empty batch: "mmu-update" / "mmuext-op").
     public var name: String {
         if let op = operation { return op.name }
-        if case .hypercall(_, .mmuextOp) = self { return "mmuext-op" }
-        return XenOperation.mmuUpdate.name
+        // Only a batch can be empty.
+        switch self {
+        case .hypercall(_, .mmuextOp): return "mmuext-op"
+        case .hypercall(_, .mmuUpdate), .hypercall(_, .updateVAMapping), .guestStore: return XenOperation.mmuUpdate.name
+        }
     }
 
     /// The vCPU the action runs on.

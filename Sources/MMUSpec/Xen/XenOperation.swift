@@ -11,7 +11,7 @@
 /// The order of the cases is the explorer's order (traces record action indices): the
 /// operations offered on vCPU 0 only come first, then, for each vCPU, those offered on every
 /// vCPU.
-public enum XenOperation: UInt8, CaseIterable, Hashable, Sendable, Codable, CustomStringConvertible {
+public enum XenOperation: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     case mmuUpdate
     case mmuUpdatePreserveAD
     case mmuUpdateMachphys
@@ -65,7 +65,21 @@ public enum XenOperation: UInt8, CaseIterable, Hashable, Sendable, Codable, Cust
 
     /// Whether the explorer generates it. `tlb-flush` changes nothing in a model without a
     /// TLB (docs/model.md, simplification 9): it exists for traces, scenarios and `diff`.
-    public var explored: Bool { self != .tlbFlush }
+    public var explored: Bool {
+        switch self {
+        case .tlbFlush: false
+        case .mmuUpdate, .mmuUpdatePreserveAD, .mmuUpdateMachphys, .pin, .unpin, .newBaseptr, .updateVAMapping, .guestStore: true
+        }
+    }
+
+    /// The feature of `MMUConfig` the operation needs (nil: none): without it Xen refuses
+    /// every such request (`-EINVAL`), so the explorer does not offer it.
+    public func featureMissing(_ config: MMUConfig) -> String? {
+        switch self {
+        case .mmuUpdatePreserveAD: config.preserveAD ? nil : "preserve-ad"
+        case .mmuUpdate, .mmuUpdateMachphys, .pin, .unpin, .newBaseptr, .updateVAMapping, .tlbFlush, .guestStore: nil
+        }
+    }
 
     /// Whether the operation's effect depends on the calling vCPU (its cr3): then it is offered
     /// on every vCPU; the others are offered on vCPU 0 only (the same effect on any vCPU).
@@ -78,9 +92,7 @@ public enum XenOperation: UInt8, CaseIterable, Hashable, Sendable, Codable, Cust
 
     /// Whether the explorer offers it under `config`: explored, and the feature it needs is on
     /// (`mmu-update-preserve-ad` needs `config.preserveAD`; without it Xen refuses the request).
-    public func offered(_ config: MMUConfig) -> Bool {
-        explored && (self != .mmuUpdatePreserveAD || config.preserveAD)
-    }
+    public func offered(_ config: MMUConfig) -> Bool { explored && featureMissing(config) == nil }
 
     /// The operation's arguments besides the vCPU, outermost first: the order the explorer
     /// enumerates them in. Exactly the `XenRequest` fields the operation reads (a test holds

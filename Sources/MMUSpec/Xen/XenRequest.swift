@@ -144,7 +144,11 @@ extension XenAction {
     public func renamed(frame: (Int) -> Int, slot: (Int) -> Int, va: (Int) -> Int) -> XenAction {
         let rs = requests
         if rs.isEmpty { return self }
-        return XenAction(vcpu: vcpu, requests: rs.map { $0.renamed(frame: frame, slot: slot, va: va) }) ?? self
+        // Renaming keeps every request's operation, so the requests still form this call.
+        guard let renamed = XenAction(vcpu: vcpu, requests: rs.map { $0.renamed(frame: frame, slot: slot, va: va) }) else {
+            preconditionFailure("renaming changed the requests of \(self) into ones that do not form a call")
+        }
+        return renamed
     }
 }
 
