@@ -100,7 +100,8 @@ extension FastXen {
     /// written, and the old entry's reference dropped.
     func updateEntry(_ s: inout FastXenState, table: Int, slot: Int, level: Int, value v: Int) throws(XenError) {
         let old = entry(s, table, slot)
-        if fastPath[old &* values.count &+ v] {
+        let n = values.count
+        if fastPath[(level >= 2 ? n &* n : 0) &+ old &* n &+ v] {
             setEntry(&s, table, slot, v)
             return
         }

@@ -48,7 +48,9 @@ public struct FastXen: Sendable {
     let vFrame: [UInt8]
     /// A rename-invariant id of a value (same flags and presence), for symmetry signatures.
     let vShape: [UInt16]
-    /// [old * n + new]: the update takes the fast path (no re-validation).
+    /// [old * n + new] for an L1 entry, then [n * n + old * n + new] for an L2-L4 entry: the
+    /// update takes the fast path (no re-validation). The two halves differ only under the
+    /// test-only `.oldFastPath` mutation, which concerns L2-L4 entries.
     let fastPath: [Bool]
     /// [old * n + new]: `new` with the old entry's Accessed/Dirty bits (`MMU_PT_UPDATE_PRESERVE_AD`).
     let mergeAD: [UInt8]
@@ -135,11 +137,12 @@ public struct FastXen: Sendable {
         }
         let vInfo = zip(vFrame, vShape).map { UInt32($0) | UInt32($1) << 8 }
         let oldFast = mutations.contains(.oldFastPath)
-        var fp = [Bool](repeating: false, count: n * n), merge = [UInt8](repeating: 0, count: n * n)
+        var fp = [Bool](repeating: false, count: 2 * n * n), merge = [UInt8](repeating: 0, count: n * n)
         for o in 0..<n {
             for v in 0..<n {
                 let a = vals[o], b = vals[v]
-                fp[o * n + v] = PTE.updateSkipsValidation(old: a, new: b, oldFastPath: oldFast)
+                fp[o * n + v] = PTE.updateSkipsValidation(old: a, new: b, oldFastPath: false)
+                fp[n * n + o * n + v] = PTE.updateSkipsValidation(old: a, new: b, oldFastPath: oldFast)
                 let m = b.preservingAD(of: a)
                 guard let mi = index[m] else {   // the closure above makes this unreachable
                     throw FastUnsupported(reason: "entry value \(m) missing from the value table")

@@ -86,6 +86,16 @@ public final class Context {
 
     /// Conjunction (true when empty).
     public func and(_ parts: [Expr]) -> Expr {
+        // Constant parts folded (true dropped, false decides): see `ite`.
+        var kept: [Expr] = []
+        for p in parts {
+            switch Z3_get_bool_value(raw, p.raw) {
+            case Z3_L_TRUE: continue
+            case Z3_L_FALSE: return bool(false)
+            default: kept.append(p)
+            }
+        }
+        let parts = kept
         if parts.isEmpty { return bool(true) }
         if parts.count == 1 { return parts[0] }
         let raws: [OpaquePointer?] = parts.map { $0.raw }
@@ -94,6 +104,15 @@ public final class Context {
 
     /// Disjunction (false when empty).
     public func or(_ parts: [Expr]) -> Expr {
+        var kept: [Expr] = []
+        for p in parts {
+            switch Z3_get_bool_value(raw, p.raw) {
+            case Z3_L_FALSE: continue
+            case Z3_L_TRUE: return bool(true)
+            default: kept.append(p)
+            }
+        }
+        let parts = kept
         if parts.isEmpty { return bool(false) }
         if parts.count == 1 { return parts[0] }
         let raws: [OpaquePointer?] = parts.map { $0.raw }
@@ -107,10 +126,18 @@ public final class Context {
     }
 
     /// `if c then a else b`.
+    /// Built without a term when the branches are the same term or the condition is a
+    /// constant: large encodings (the symbolic hypervisor) thread whole states through
+    /// branches that leave most fields alone, and this keeps their terms shared.
     public func ite(_ c: Expr, _ a: Expr, _ b: Expr) -> Expr {
         smtRequire(c.isBool, "ite condition must be Bool, got \(c.sortDescription)")
         Expr.requireSameSort(a, b, "ite")
-        return wrap(Z3_mk_ite(raw, c.raw, a.raw, b.raw))
+        if Z3_is_eq_ast(raw, a.raw, b.raw) { return a }
+        switch Z3_get_bool_value(raw, c.raw) {
+        case Z3_L_TRUE: return a
+        case Z3_L_FALSE: return b
+        default: return wrap(Z3_mk_ite(raw, c.raw, a.raw, b.raw))
+        }
     }
 
     /// Z3's estimate of the memory it holds, in bytes (used to check for leaks).

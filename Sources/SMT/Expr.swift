@@ -106,10 +106,20 @@ public final class Expr {
     public static func || (a: Expr, b: Expr) -> Expr { a.context.or([a, b]) }
     public static prefix func ! (a: Expr) -> Expr {
         smtRequire(a.isBool, "not: operand is \(a.sortDescription)")
-        return a.context.wrap(Z3_mk_not(a.ctx, a.raw))
+        switch Z3_get_bool_value(a.ctx, a.raw) {   // constants folded (see `Context.ite`)
+        case Z3_L_TRUE: return a.context.bool(false)
+        case Z3_L_FALSE: return a.context.bool(true)
+        default: return a.context.wrap(Z3_mk_not(a.ctx, a.raw))
+        }
     }
     /// Implication.
-    public static func ==> (a: Expr, b: Expr) -> Expr { a.boolOp(b, "=>", Z3_mk_implies) }
+    public static func ==> (a: Expr, b: Expr) -> Expr {
+        if a.isBool, b.isBool {
+            if Z3_get_bool_value(a.ctx, a.raw) == Z3_L_FALSE || Z3_get_bool_value(a.ctx, b.raw) == Z3_L_TRUE { return a.context.bool(true) }
+            if Z3_get_bool_value(a.ctx, a.raw) == Z3_L_TRUE { return b }
+        }
+        return a.boolOp(b, "=>", Z3_mk_implies)
+    }
 }
 
 infix operator ==> : LogicalDisjunctionPrecedence

@@ -1,20 +1,32 @@
 import ArgumentParser
 import Checker
 import Foundation
+import MMUSpec
 import SMT
 
 struct Prove: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Prove the arithmetic the seed relies on with Z3 (bit-vectors at the real widths).",
+        abstract: "Prove with Z3: the seed's arithmetic, and the hypervisor's invariants for every state of a spec's sizes.",
         discussion: """
-        Obligations: \(Obligations.all.map(\.name).joined(separator: ", ")).
-        Each has known-false twins that must be refuted (they show the encoding can fail): \
-        \(Obligations.twins.map(\.name).joined(separator: ", ")). `fast-path-xsa-182` is old Xen's \
-        fast-path rule, refuted with a pair of pte values.
+        Without --spec: the arithmetic the seed relies on, at the real widths: \
+        \(Obligations.all.map(\.name).joined(separator: ", ")), each with known-false twins that must be \
+        refuted (they show the encoding can fail): \(Obligations.twins.map(\.name).joined(separator: ", ")).
+
+        With --spec SPEC: the inductive proofs at the spec's sizes (every state of that size, reachable \
+        or not): init-implies-INV and OP-preserves-INV for every operation and every part of the \
+        strengthened invariant (well-typed, validated-entries, counts-match), and inv-implies-SAFETY for \
+        no-writable-pagetable and no-pagetable-from-writable, plus their twins. A refuted step prints the \
+        step, the conjunct that broke, the pre- and post-state, and whether the pre-state breaks a spec \
+        invariant (unreachable: the assumed invariant is too weak). docs/proofs.md.
+
+        --only takes names, globs ('mmu-update-*') or the groups arithmetic and inductive.
         """)
 
-    @Option(name: .customLong("only"), help: "Run only this obligation (repeatable).")
+    @Option(name: .customLong("only"), help: "Run only the obligations this name, glob or group selects (repeatable).")
     var only: [String] = []
+
+    @Option(name: .customLong("spec"), help: "Prove at this spec's sizes: its proofs: list, or every inductive obligation.")
+    var spec: String?
 
     @Flag(help: "Skip the known-false twins.")
     var noTwins = false
@@ -34,8 +46,21 @@ struct Prove: ParsableCommand {
 
     func run() throws {
         let selected: [ProofObligation]
+        var config: MMUConfig? = nil
+        var patterns = only
+        if let spec {
+            do {
+                let loaded = try SpecLoader.load(file: spec)
+                printWarnings(loaded)
+                config = loaded.config
+                if patterns.isEmpty { patterns = loaded.proofs ?? ["inductive"] }
+            } catch {
+                printErr("mmucheck prove: \(error)")
+                throw ExitCode(2)
+            }
+        }
         do {
-            selected = try ProofSelection.select(only: only, twins: !noTwins)
+            selected = try ProofSelection.select(only: patterns, twins: !noTwins, config: config)
         } catch {
             printErr("mmucheck prove: \(error)")
             throw ExitCode(2)

@@ -37,9 +37,13 @@ public struct Goal {
     public let formula: Expr
     /// Terms whose values a counterexample shows, by name.
     public let shown: [(String, Expr)]
-    public init(_ name: String, _ formula: Expr, show shown: [(String, Expr)] = []) {
+    /// Lines that explain a counterexample (for an inductive step: the operation and its
+    /// arguments, the pre- and post-state, the conjunct that broke).
+    public let explain: ((SMTModel) -> [String])?
+    public init(_ name: String, _ formula: Expr, show shown: [(String, Expr)] = [], explain: ((SMTModel) -> [String])? = nil) {
         self.name = name
         self.formula = formula
         self.shown = shown
+        self.explain = explain
     }
 }

@@ -1,20 +1,66 @@
-/// Picks obligations by name for `mmucheck prove --only`.
+import Glibc
+import MMUSpec
+
+/// Picks obligations by name for `mmucheck prove --only` and a spec's `proofs:`.
+///
+/// A pattern is an obligation's name, a glob over names (`'mmu-update-*'`, `'*-twin-*'`), or
+/// a group: `arithmetic` (the seed's arithmetic and its twins) or `inductive` (the inductive
+/// proofs of the hypervisor's invariants and their twins). Inductive obligations are about
+/// every state of one size: they need a configuration (a spec's sizes).
 public enum ProofSelection {
     public struct UnknownName: Error, CustomStringConvertible {
         public let name: String
+        /// The pattern names inductive obligations but no size was given.
+        public var needsSize = false
         public var description: String {
-            "no proof obligation named '\(name)'; valid names: "
-                + Obligations.everything.map(\.name).joined(separator: ", ")
+            if needsSize {
+                return "'\(name)' names inductive obligations, which are proved at a spec's sizes: give the spec (mmucheck prove --spec SPEC)"
+            }
+            return "no proof obligation matches '\(name)'; groups: arithmetic, inductive; names: "
+                + (Obligations.everything.map(\.name) + InductiveProofs.names).joined(separator: ", ")
         }
     }
 
-    public static func select(only: [String], twins: Bool) throws(UnknownName) -> [ProofObligation] {
-        if only.isEmpty { return twins ? Obligations.everything : Obligations.all }
-        var out: [ProofObligation] = []
-        for name in only {
-            guard let o = Obligations.named(name) else { throw UnknownName(name: name) }
-            out.append(o)
+    /// Whether `pattern` (a glob) matches `name`.
+    static func matches(_ pattern: String, _ name: String) -> Bool { fnmatch(pattern, name, 0) == 0 }
+
+    /// The names a pattern stands for, arithmetic and inductive.
+    static func expand(_ pattern: String) -> (arithmetic: [String], inductive: [String]) {
+        switch pattern {
+        case "arithmetic": return (Obligations.everything.map(\.name), [])
+        case "inductive": return ([], InductiveProofs.names)
+        default:
+            return (Obligations.everything.map(\.name).filter { matches(pattern, $0) },
+                    InductiveProofs.names.filter { matches(pattern, $0) })
         }
-        return out
+    }
+
+    /// Why a pattern selects nothing, given whether a size is known (nil: it selects something).
+    public static func problem(_ pattern: String, sized: Bool) -> String? {
+        let (a, i) = expand(pattern)
+        if a.isEmpty && i.isEmpty { return UnknownName(name: pattern).description }
+        if !i.isEmpty && !sized { return UnknownName(name: pattern, needsSize: true).description }
+        return nil
+    }
+
+    /// The obligations `only` selects (all arithmetic ones when empty and no size is given, all
+    /// inductive ones at `config` when empty and it is), in order, each once. `twins: false`
+    /// leaves the known-false twins out.
+    public static func select(only: [String], twins: Bool, config: MMUConfig? = nil) throws(UnknownName) -> [ProofObligation] {
+        var arithmetic: [String] = [], inductive: [String] = []
+        if only.isEmpty {
+            if let config { return InductiveProofs.all(config: config).filter { twins || $0.expectation == .proved } }
+            return twins ? Obligations.everything : Obligations.all
+        }
+        for pattern in only {
+            let (a, i) = expand(pattern)
+            if a.isEmpty && i.isEmpty { throw UnknownName(name: pattern) }
+            if !i.isEmpty && config == nil { throw UnknownName(name: pattern, needsSize: true) }
+            arithmetic += a.filter { !arithmetic.contains($0) }
+            inductive += i.filter { !inductive.contains($0) }
+        }
+        var out = arithmetic.compactMap(Obligations.named)
+        if let config, !inductive.isEmpty { out += InductiveProofs.all(config: config, only: Set(inductive)) }
+        return twins ? out : out.filter { $0.expectation == .proved }
     }
 }

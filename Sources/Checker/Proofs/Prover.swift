@@ -18,6 +18,8 @@ public struct GoalResult: Sendable {
     public let name: String
     public let status: GoalStatus
     public let seconds: Double
+    /// The goal's explanation of its counterexample (empty when proved or when it has none).
+    public var explanation: [String] = []
 }
 
 /// The outcome of one obligation: its goals, and the verdict against its expectation.
@@ -76,6 +78,7 @@ public struct Prover: Sendable {
                 try writeScript(ctx, obligation: obligation.name, goal: goal, directory: dir)
             }
             let status: GoalStatus
+            var explanation: [String] = []
             switch try ctx.prove(goal.formula, limits: limits) {
             case .proved: status = .proved
             case .unknown(let reason): status = .unknown(reason: reason)
@@ -84,8 +87,9 @@ public struct Prover: Sendable {
                     let v = model.value(term).map { "0x" + String($0, radix: 16) } ?? "?"
                     return CounterexampleValue(term: name, value: v)
                 })
+                explanation = goal.explain?(model) ?? []
             }
-            results.append(GoalResult(name: goal.name, status: status, seconds: (clock.now - t0).inSeconds))
+            results.append(GoalResult(name: goal.name, status: status, seconds: (clock.now - t0).inSeconds, explanation: explanation))
         }
         return ObligationResult(name: obligation.name, summary: obligation.summary, expectation: obligation.expectation,
                                 goals: results, seconds: (clock.now - start).inSeconds)

@@ -12,11 +12,12 @@ public enum ProofReport {
         case (.incomplete, _): label = "incomplete"
         }
         var s = "  \(label.padding(toLength: 19, withPad: " ", startingAt: 0)) "
-            + "\(r.name.padding(toLength: 38, withPad: " ", startingAt: 0)) "
+            + "\(r.name.count >= 38 ? r.name : r.name.padding(toLength: 38, withPad: " ", startingAt: 0)) "
             + String(format: "%6.2fs", r.seconds) + "  \(r.goals.count) goal\(r.goals.count == 1 ? "" : "s")"
         if let g = r.firstRefuted, case .refuted(let cex) = g.status {
             let what = r.expectation == .refuted ? "counterexample" : "broken goal"
             s += "\n      \(what) \(g.name): " + cex.map { "\($0.term)=\($0.value)" }.joined(separator: " ")
+            for line in g.explanation { s += "\n        " + line }
         }
         if r.verdict == .incomplete, let g = r.firstUnknown, case .unknown(let why) = g.status {
             s += "\n      solver gave up on \(g.name): \(why)"
@@ -52,6 +53,7 @@ public enum ProofReport {
                     case .refuted(let cex):
                         d["status"] = "refuted"
                         d["counterexample"] = Dictionary(cex.map { ($0.term, $0.value) }, uniquingKeysWith: { a, _ in a })
+                        if !g.explanation.isEmpty { d["explanation"] = g.explanation }
                     case .unknown(let why): d["status"] = "unknown"; d["reason"] = why
                     }
                     return d

@@ -39,8 +39,9 @@ public enum CheckRun {
                                    detail: "the fast engine cannot run this configuration: \(error.reason)", seconds: 0, exitCode: 2)
                 }
             case .prove:
-                let names = spec.proofs
-                let selected = names.map { $0.compactMap(Obligations.named) } ?? Obligations.everything
+                // No `proofs:` key: the seed's arithmetic; otherwise what it names, at the spec's sizes.
+                let selected = try spec.proofs.map { try ProofSelection.select(only: $0, twins: true, config: spec.config) }
+                    ?? Obligations.everything
                 let prover = Prover()
                 let start = Date()
                 let results = try selected.map { try prover.run($0) }

@@ -228,9 +228,9 @@ public enum SpecLoader {
             if let why = Engines.fastUnsupported(spec) { throw r.error(where_, "checks", "diff: the fast engine cannot run this configuration: \(why)") }
         }
         if let proofs = top["proofs"] {
-            spec.proofs = try r.names(proofs, key: "proofs", empty: "must name at least one obligation (omit the key for all)") { p in
-                Obligations.named(p) == nil
-                    ? "unknown proof obligation '\(p)'; known: " + Obligations.everything.map(\.name).joined(separator: ", ") : nil
+            // Names, globs or groups (ProofSelection); inductive ones are proved at this spec's sizes.
+            spec.proofs = try r.names(proofs, key: "proofs", empty: "must name at least one obligation (omit the key for the arithmetic ones)") { p in
+                ProofSelection.problem(p, sized: true)
             }
         }
         return spec

@@ -12,8 +12,9 @@ public enum XenMutation: String, CaseIterable, Hashable, Sendable, Codable {
     /// Skip the `get_page_type(writable)` failure of an RW L1 entry to a page-table frame
     /// (`get_page_from_l1e`): the entry is accepted without a type reference.
     case allowWritableL1ToPagetable = "allow-writable-l1-to-pagetable"
-    /// XSA-148/182: take the fast path (no re-validation) whenever the entry's frame and
-    /// PRESENT are unchanged, so RW can be added to an existing (e.g. linear) entry.
+    /// XSA-182: `mod_l2_entry` .. `mod_l4_entry` take the fast path (no re-validation)
+    /// whenever the entry's frame and PRESENT are unchanged, so RW can be added to an existing
+    /// linear entry. L1 updates are not affected (`mod_l1_entry` re-validated a change of RW).
     case oldFastPath = "old-fast-path"
 }
 

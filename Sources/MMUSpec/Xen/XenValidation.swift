@@ -107,14 +107,15 @@ extension XenState {
     ///
     /// Fast path (no re-validation) when the old and new entries are both present, name the
     /// same frame and differ only in `PTEFlags.fastPathWhitelist` bits: the rule's verdict
-    /// cannot change then. With the `.oldFastPath` mutation any change keeping frame and
-    /// PRESENT takes the fast path (XSA-148/182: adding RW slips through).
+    /// cannot change then. With the `.oldFastPath` mutation any change of an L2-L4 entry
+    /// keeping frame and PRESENT takes the fast path (XSA-182: adding RW to a linear entry
+    /// slips through); L1 entries are re-validated as old Xen's `mod_l1_entry` always did.
     /// Slow path: validate the new entry (taking its references) with the old one still in
     /// place, then write; the old entry's references go away with it (derived counts) and the
     /// caller's `devalidateUnreferenced` drops whatever that leaves unreferenced.
     mutating func updateEntry(table: Int, slot: Int, level: Int, val: PTE) throws(XenError) {
         guard let old = entry(table, slot) else { throw .einval }
-        if PTE.updateSkipsValidation(old: old, new: val, oldFastPath: mutations.contains(.oldFastPath)) {
+        if PTE.updateSkipsValidation(old: old, new: val, oldFastPath: level >= 2 && mutations.contains(.oldFastPath)) {
             frames[table].entries[slot] = val
             return
         }

@@ -42,6 +42,19 @@ struct SymbolicRequest {
     }
 }
 
+extension SymbolicRequest {
+    /// The concrete action of a counterexample's arguments.
+    func concrete(in model: SMTModel, _ size: SymbolicSize) -> XenAction? {
+        func int(_ e: Expr) -> Int? { model.value(e).map { SymbolicSize.signed($0, width: e.width) } }
+        guard let vcpu = int(self.vcpu), let frame = int(self.frame), let slot = int(self.slot), let vframe = int(value.frame),
+              let flags = model.value(value.flags), let pfn = int(self.pfn), let level = int(self.level), let va = int(self.va) else { return nil }
+        var r = XenRequest(operation)
+        r.frame = frame; r.slot = slot; r.pfn = pfn; r.level = level; r.va = va
+        r.value = PTE(frame: vframe, flags: PTEFlags(rawValue: UInt16(truncatingIfNeeded: flags)))
+        return XenAction(vcpu: vcpu, requests: [r])
+    }
+}
+
 /// What the encoded transition gives: Xen's answer (0, or `XenError.rawValue`) and the state after.
 struct SymbolicOutcome {
     let error: Expr

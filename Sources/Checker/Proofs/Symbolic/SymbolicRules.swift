@@ -91,7 +91,7 @@ extension SymbolicXenState {
     func updateEntry(_ run: inout SymbolicRun, table t: Expr, slot k: Expr, level: Int, _ val: SymbolicEntry, when: Expr) {
         let old = run.state.entry(t, k)
         let sameFrame = old.present && val.present && old.frame.eq(val.frame)
-        let skip = size.mutations.contains(.oldFastPath) ? sameFrame
+        let skip = level >= 2 && size.mutations.contains(.oldFastPath) ? sameFrame
             : sameFrame && ((old.flags ^ val.flags) & ~UInt64(PTEFlags.fastPathWhitelist.rawValue)).eq(0)
         validateEntry(&run, val, table: t, level: level, when: when && !skip)
         run.state = run.state.settingEntry(t, k, val, when: when && run.ok)

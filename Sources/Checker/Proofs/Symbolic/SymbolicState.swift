@@ -37,6 +37,8 @@ struct SymbolicSize {
     /// Wide enough for every byte address of the space, the first one past it, and negative
     /// addresses (two's complement) beyond both.
     var vaBits: Int { Self.bits(config.addressSpaceSize) + 1 }
+    /// `v`, a `w`-bit value, read as two's complement (how `constant` writes negative values).
+    static func signed(_ v: UInt64, width w: Int) -> Int { v >= 1 << UInt64(w - 1) ? Int(v) - (1 << w) : Int(v) }
     static let flagBits = 16
     static let typeBits = 4
     static let errorBits = 8
@@ -114,29 +116,40 @@ struct SymbolicXenState {
     /// The concrete state this one evaluates to, when every term is constant (nil otherwise).
     /// Unset cr3 and m2p values are read as nil whatever their number.
     func evaluated(config: MMUConfig, mutations: Set<XenMutation>) -> XenState? {
+        decoded(config: config, mutations: mutations, number: { $0.evaluatedNumeral }, truth: { $0.evaluatedBool })
+    }
+
+    /// The concrete state of a counterexample (a model of the solver), nil when a type is
+    /// outside the model's domain.
+    func concrete(in model: SMTModel) -> XenState? {
+        decoded(config: size.config, mutations: size.mutations, number: { model.value($0) }, truth: { model.truth($0) })
+    }
+
+    /// The state whose terms have the values `number` and `truth` give.
+    func decoded(config: MMUConfig, mutations: Set<XenMutation>, number: (Expr) -> UInt64?, truth: (Expr) -> Bool?) -> XenState? {
         var s = XenState(config: config, mutations: mutations)
         func int(_ e: Expr, _ w: Int) -> Int? {
-            guard let v = e.evaluatedNumeral else { return nil }
-            return v >= 1 << UInt64(w - 1) ? Int(v) - (1 << w) : Int(v)   // two's complement, as `constant` wrote it
+            guard let v = number(e) else { return nil }
+            return SymbolicSize.signed(v, width: w)
         }
         for (f, fr) in frames.enumerated() {
-            guard let xen = fr.xen.evaluatedBool, let t = fr.type.evaluatedNumeral, let type = PageType(rawValue: Int(t)),
-                  let v = fr.validated.evaluatedBool, let p = fr.pinned.evaluatedBool else { return nil }
+            guard let xen = truth(fr.xen), let t = number(fr.type), let type = PageType(rawValue: Int(t)),
+                  let v = truth(fr.validated), let p = truth(fr.pinned) else { return nil }
             s.frames[f].owner = xen ? .xen : .guest
             s.frames[f].type = type
             s.frames[f].validated = v
             s.frames[f].pinned = p
             for (k, e) in fr.entries.enumerated() {
-                guard let flags = e.flags.evaluatedNumeral, let frame = int(e.frame, size.frameBits) else { return nil }
+                guard let flags = number(e.flags), let frame = int(e.frame, size.frameBits) else { return nil }
                 s.frames[f].entries[k] = PTE(frame: frame, flags: PTEFlags(rawValue: UInt16(flags)))
             }
         }
         for v in cr3.indices {
-            guard let set = cr3Set[v].evaluatedBool, let r = int(cr3[v], size.frameBits) else { return nil }
+            guard let set = truth(cr3Set[v]), let r = int(cr3[v], size.frameBits) else { return nil }
             s.cr3[v] = set ? r : nil
         }
         for f in m2p.indices {
-            guard let set = m2pSet[f].evaluatedBool, let p = int(m2p[f], size.pfnBits) else { return nil }
+            guard let set = truth(m2pSet[f]), let p = int(m2p[f], size.pfnBits) else { return nil }
             s.m2p[f] = set ? p : nil
         }
         return s

@@ -1,0 +1,129 @@
+import MMUSpec
+import SMT
+
+/// The protocol's invariants proved for every state of a size, reachable or not, in the
+/// style of Hyperkernel: one obligation per (operation x invariant) of the strengthened
+/// invariant, one per invariant for the initial state, and one per safety property that
+/// follows from the strengthened invariant without being inductive on its own.
+///
+/// The strengthened invariant is `well-typed` (auxiliary: the encoding's domain, preserved by
+/// every operation), `validated-entries` and `counts-match`. `no-writable-pagetable` and
+/// `no-pagetable-from-writable` are consequences (`inv-implies-*`): every table a walk from a
+/// root uses is validated (a root is validated, and validated-entries makes every target of a
+/// validated table's entry a validated table of the right level), so a writable leaf names a
+/// validated writable frame, never a table in force or a pinned frame. Neither is inductive
+/// alone, and without counts-match they do not follow (the twin
+/// `inv-implies-no-writable-pagetable-twin-without-counts-match`). docs/proofs.md.
+public enum InductiveProofs {
+    /// An invariant the inductive step assumes and proves: the spec's, or auxiliary.
+    public enum Part: String, CaseIterable, Sendable {
+        case wellTyped = "well-typed"
+        case validatedEntries = "validated-entries"
+        case countsMatch = "counts-match"
+
+        var invariant: Invariant? {
+            switch self {
+            case .wellTyped: nil
+            case .validatedEntries: .validatedEntries
+            case .countsMatch: .countsMatch
+            }
+        }
+    }
+
+    /// The safety properties proved from the strengthened invariant.
+    public static let safety: [Invariant] = [.noWritablePagetable, .noPagetableFromWritable]
+
+    /// The named conjuncts of one part on `s`.
+    static func conjuncts(_ part: Part, _ s: SymbolicXenState) -> [(name: String, formula: Expr)] {
+        if let inv = part.invariant { return s.conjuncts(inv) }
+        return [("types in the domain", s.wellTyped)]
+    }
+
+    static func holds(_ parts: [Part], _ s: SymbolicXenState) -> Expr {
+        s.ctx.and(parts.flatMap { conjuncts($0, s).map(\.formula) })
+    }
+
+    /// What the spec says of a state: the hypervisor invariants it breaks, each with its sentence.
+    static func broken(_ s: XenState) -> [String] {
+        s.violations().map { "\($0.0.rawValue): \($0.1)" }
+    }
+
+    /// Every obligation at `config`'s size (`mutations`: test-only rule removals, for twins;
+    /// `assume`: the parts the step may assume). `only`: the names to build (nil: all).
+    static func obligations(config: MMUConfig, mutations: Set<XenMutation> = [], assume: [Part] = Part.allCases,
+                            suffix: String = "", expectation: ProofObligation.Expectation = .proved,
+                            only: Set<String>? = nil) -> [ProofObligation] {
+        let size = SymbolicSize(config: config, mutations: mutations)
+        let assumed = assume.map(\.rawValue).joined(separator: ", ")
+        var out: [ProofObligation] = []
+        func add(_ name: String, _ summary: String, _ goals: @escaping @Sendable (Context) -> [Goal]) {
+            if let only, !only.contains(name + suffix) { return }
+            out.append(ProofObligation(name: name + suffix, summary: summary, expectation: expectation, goals: goals))
+        }
+        for part in Part.allCases {
+            add("init-implies-\(part.rawValue)", "the initial state satisfies \(part.rawValue)") { ctx in
+                let s = SymbolicXenState.constant(ctx, size, XenState(config: config, mutations: mutations))
+                return [Goal(part.rawValue, holds([part], s))]
+            }
+        }
+        for op in XenOperation.allCases {
+            for part in Part.allCases {
+                add("\(op.name)-preserves-\(part.rawValue)",
+                    "\(op.name), with any arguments, from any state satisfying \(assumed), keeps \(part.rawValue)") { ctx in
+                    let s = SymbolicXenState.fresh(ctx, size, "pre_")
+                    let r = SymbolicRequest.fresh(ctx, size, op)
+                    let next = s.transition(r).state
+                    return [Goal(part.rawValue, holds(assume, s) ==> holds([part], next), explain: { model in
+                        guard let pre = s.concrete(in: model), let action = r.concrete(in: model, size) else {
+                            return ["the counterexample lies outside the model's domain"]
+                        }
+                        var post = pre
+                        let result = post.apply(action)
+                        let conjunct = conjuncts(part, next).first { model.truth($0.formula) == false }?.name ?? "?"
+                        var lines = ["step: \(action) -> \(result)", "broken conjunct of \(part.rawValue): \(conjunct)",
+                                     "pre-state:  \(pre)", "post-state: \(post)"]
+                        let was = broken(pre)
+                        lines.append(was.isEmpty ? "the pre-state satisfies every hypervisor invariant: decide its reachability with `mmucheck explore`"
+                                     : "the pre-state breaks \(was.joined(separator: "; ")): not reachable (the spec's invariants hold on every reachable state), so the assumed invariant is too weak")
+                        return lines
+                    })]
+                }
+            }
+        }
+        for inv in safety {
+            add("inv-implies-\(inv.rawValue)", "every state satisfying \(assumed) satisfies \(inv.rawValue)") { ctx in
+                let s = SymbolicXenState.fresh(ctx, size, "pre_")
+                return [Goal(inv.rawValue, holds(assume, s) ==> s.formula(inv), explain: { model in
+                    guard let state = s.concrete(in: model) else { return ["the counterexample lies outside the model's domain"] }
+                    let conjunct = s.conjuncts(inv).first { model.truth($0.formula) == false }?.name ?? "?"
+                    return ["broken conjunct of \(inv.rawValue): \(conjunct)", "state: \(state)",
+                            "the state breaks " + broken(state).joined(separator: "; ")]
+                })]
+            }
+        }
+        return out
+    }
+
+    /// The obligations and their known-false twins at `config`'s size:
+    /// - `...-twin-old-fast-path`: with XSA-182's fast path put back (L2-L4 entries), an
+    ///   mmu-update breaks validated-entries (RW added to a linear entry);
+    /// - `...-twin-allow-writable-l1-to-pagetable`: with an RW L1 entry to a page table
+    ///   accepted, the same;
+    /// - `inv-implies-no-writable-pagetable-twin-without-counts-match`: the safety property does
+    ///   not follow from validated-entries alone; the counterexample breaks counts-match, so it
+    ///   is unreachable: the weakened invariant, not the model, is at fault.
+    public static func all(config: MMUConfig, only: Set<String>? = nil) -> [ProofObligation] {
+        obligations(config: config, only: only)
+            + obligations(config: config, mutations: [.oldFastPath], suffix: "-twin-old-fast-path", expectation: .refuted,
+                          only: only ?? ["mmu-update-preserves-validated-entries-twin-old-fast-path"])
+            + obligations(config: config, mutations: [.allowWritableL1ToPagetable], suffix: "-twin-allow-writable-l1-to-pagetable",
+                          expectation: .refuted, only: only ?? ["mmu-update-preserves-validated-entries-twin-allow-writable-l1-to-pagetable"])
+            + obligations(config: config, assume: [.wellTyped, .validatedEntries], suffix: "-twin-without-counts-match",
+                          expectation: .refuted, only: only ?? ["inv-implies-no-writable-pagetable-twin-without-counts-match"])
+    }
+
+    /// Every name `all(config:)` gives (the same at every size).
+    public static var names: [String] {
+        all(config: MMUConfig(levels: 2, entriesPerTable: 2, machineFrames: 2, pfns: 2)).map(\.name)
+    }
+}
