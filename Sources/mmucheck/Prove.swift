@@ -37,6 +37,9 @@ struct Prove: ParsableCommand {
     @Option(name: .customLong("smt2-out"), help: "Write every query as an SMT-LIB2 script into this directory (unsat = proved).")
     var smt2Out: String?
 
+    @Option(name: .customLong("cti-out"), help: "Write the pre-state of every refuted inductive step into this directory, one state file per obligation (for mmucheck reach).")
+    var ctiOut: String?
+
     @Option(name: .customLong("timeout-ms"), help: "Per-goal solver timeout in milliseconds, at least 1 (a timeout is reported as incomplete, exit 3).")
     var timeoutMs: UInt32 = 60_000
 
@@ -47,12 +50,14 @@ struct Prove: ParsableCommand {
     func run() throws {
         let selected: [ProofObligation]
         var config: MMUConfig? = nil
+        var entryFlags: [PTEFlags] = []
         var patterns = only
         if let spec {
             do {
                 let loaded = try SpecLoader.load(file: spec)
                 printWarnings(loaded)
                 config = loaded.config
+                entryFlags = loaded.entryFlags
                 if patterns.isEmpty { patterns = loaded.proofs ?? ["inductive"] }
             } catch {
                 printErr("mmucheck prove: \(error)")
@@ -60,7 +65,7 @@ struct Prove: ParsableCommand {
             }
         }
         do {
-            selected = try ProofSelection.select(only: patterns, twins: !noTwins, config: config)
+            selected = try ProofSelection.select(only: patterns, twins: !noTwins, config: config, entryFlags: entryFlags)
         } catch {
             printErr("mmucheck prove: \(error)")
             throw ExitCode(2)
@@ -68,6 +73,12 @@ struct Prove: ParsableCommand {
         if let smt2Out {
             do { try FileManager.default.createDirectory(atPath: smt2Out, withIntermediateDirectories: true) } catch {
                 printErr("mmucheck prove: --smt2-out \(smt2Out): cannot create the directory (\((error as NSError).localizedDescription))")
+                throw ExitCode(2)
+            }
+        }
+        if let ctiOut {
+            do { try FileManager.default.createDirectory(atPath: ctiOut, withIntermediateDirectories: true) } catch {
+                printErr("mmucheck prove: --cti-out \(ctiOut): cannot create the directory (\((error as NSError).localizedDescription))")
                 throw ExitCode(2)
             }
         }
@@ -79,6 +90,14 @@ struct Prove: ParsableCommand {
             let r = try prover.run(o)
             results.append(r)
             if format == .text { print(ProofReport.line(r)) }
+            if let ctiOut, let g = r.firstRefuted, let state = g.counterexampleState {
+                let file = URL(fileURLWithPath: ctiOut).appendingPathComponent("\(r.name).state.json").path
+                do { try StateFile.write(state, obligation: r.name, to: file) } catch {
+                    printErr("mmucheck prove: --cti-out: \(file): \(error.localizedDescription)")
+                    throw ExitCode(2)
+                }
+                if format == .text { print("      pre-state written to \(file)") }
+            }
         }
         let secs = (clock.now - start).inSeconds
         if format == .text {

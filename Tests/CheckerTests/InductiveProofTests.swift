@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Checker
 import MMUSpec
@@ -56,5 +57,55 @@ import MMUSpec
         #expect(throws: ProofSelection.UnknownName.self) { try ProofSelection.select(only: ["inductive"], twins: true) }
         #expect(throws: ProofSelection.UnknownName.self) { try ProofSelection.select(only: ["no-such-*"], twins: true, config: config) }
         #expect(try ProofSelection.select(only: ["walk-limit"], twins: true).map(\.name) == ["walk-limit"])
+    }
+}
+
+/// The CTI workflow (issue #11, item 4): the pre-state of each refuted twin is written as a
+/// state file and `reach` decides it: reachable for the two real bugs (with a trace that
+/// replays), unreachable at this size for the weakened invariant.
+@Suite struct ReachTests {
+    static func cti(_ name: String) throws -> (CheckSpec, XenState) {
+        let spec = try EnginesTests.load("hypervisor-small.yaml")
+        let o = try #require(try ProofSelection.select(only: [name], twins: true, config: spec.config, entryFlags: spec.entryFlags).first)
+        let r = try Prover().run(o)
+        let state = try #require(r.firstRefuted?.counterexampleState, "\(ProofReport.line(r))")
+        // Through a state file, as the command line does.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-cti-\(name)-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try StateFile.write(state, obligation: name, to: file)
+        let loaded = try StateFile.load(file: file)
+        #expect(loaded == state)
+        return (spec, loaded)
+    }
+
+    @Test(arguments: ["mmu-update-preserves-validated-entries-twin-old-fast-path",
+                      "mmu-update-preserves-validated-entries-twin-allow-writable-l1-to-pagetable"])
+    func aRealBugsCTIIsReachableAndItsTraceReplays(_ name: String) throws {
+        let (spec, state) = try Self.cti(name)
+        let out = try Reach.run(spec, target: state, options: spec.explorerOptions)
+        #expect(out.verdict == "reachable" && out.exitCode == 1)
+        let trace = try #require(out.trace)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-reach-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try TraceFile.write(trace, to: file)
+        let replay = try Replay.run(try TraceReader.load(file: file))
+        #expect(replay.steps.map(\.action) == trace.actions)
+        #expect(replay.steps.allSatisfy { $0.result == "ok" })
+    }
+
+    @Test func aWeakInvariantsCTIIsUnreachable() throws {
+        let (spec, state) = try Self.cti("inv-implies-no-writable-pagetable-twin-without-counts-match")
+        let out = try Reach.run(spec, target: state, options: spec.explorerOptions)
+        #expect(out.verdict == "unreachable at this size" && out.exitCode == 0)
+        // A bound makes the same question incomplete, never "unreachable".
+        var bounded = spec.explorerOptions
+        bounded.maxDepth = 2
+        #expect(try Reach.run(spec, target: state, options: bounded).exitCode == 3)
+    }
+
+    @Test func aStateOfAnotherSizeIsBadInput() throws {
+        let (_, state) = try Self.cti("inv-implies-no-writable-pagetable-twin-without-counts-match")
+        let other = try EnginesTests.load("quick/hypervisor-tiny.yaml")
+        #expect(throws: SpecError.self) { try Reach.run(other, target: state, options: other.explorerOptions) }
     }
 }

@@ -1,3 +1,4 @@
+import MMUSpec
 import SMT
 
 /// One named proof obligation: a set of goals (conjuncts), each a formula that
@@ -37,13 +38,22 @@ public struct Goal {
     public let formula: Expr
     /// Terms whose values a counterexample shows, by name.
     public let shown: [(String, Expr)]
-    /// Lines that explain a counterexample (for an inductive step: the operation and its
-    /// arguments, the pre- and post-state, the conjunct that broke).
-    public let explain: ((SMTModel) -> [String])?
-    public init(_ name: String, _ formula: Expr, show shown: [(String, Expr)] = [], explain: ((SMTModel) -> [String])? = nil) {
+    /// Explains a counterexample (for an inductive step: the operation and its arguments, the
+    /// pre- and post-state, the conjunct that broke) and gives the state it starts from.
+    public let explain: ((SMTModel) -> Explanation)?
+    public init(_ name: String, _ formula: Expr, show shown: [(String, Expr)] = [], explain: ((SMTModel) -> Explanation)? = nil) {
         self.name = name
         self.formula = formula
         self.shown = shown
         self.explain = explain
     }
+}
+
+/// What a refuted goal says about its counterexample.
+public struct Explanation: Sendable {
+    public var lines: [String]
+    /// The state the counterexample starts from (a counterexample to induction's pre-state),
+    /// for `--cti-out` and `mmucheck reach`.
+    public var state: XenState?
+    public init(lines: [String], state: XenState? = nil) { self.lines = lines; self.state = state }
 }

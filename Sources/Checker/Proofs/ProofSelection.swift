@@ -46,10 +46,12 @@ public enum ProofSelection {
     /// The obligations `only` selects (all arithmetic ones when empty and no size is given, all
     /// inductive ones at `config` when empty and it is), in order, each once. `twins: false`
     /// leaves the known-false twins out.
-    public static func select(only: [String], twins: Bool, config: MMUConfig? = nil) throws(UnknownName) -> [ProofObligation] {
+    /// `entryFlags`: the spec's, whose entry values counterexamples to induction are sought among first.
+    public static func select(only: [String], twins: Bool, config: MMUConfig? = nil, entryFlags: [PTEFlags] = []) throws(UnknownName) -> [ProofObligation] {
+        let values = config.map { XenState.entryValues(config: $0, flagChoices: entryFlags) } ?? []
         var arithmetic: [String] = [], inductive: [String] = []
         if only.isEmpty {
-            if let config { return InductiveProofs.all(config: config).filter { twins || $0.expectation == .proved } }
+            if let config { return InductiveProofs.all(config: config, values: values).filter { twins || $0.expectation == .proved } }
             return twins ? Obligations.everything : Obligations.all
         }
         for pattern in only {
@@ -60,7 +62,7 @@ public enum ProofSelection {
             inductive += i.filter { !inductive.contains($0) }
         }
         var out = arithmetic.compactMap(Obligations.named)
-        if let config, !inductive.isEmpty { out += InductiveProofs.all(config: config, only: Set(inductive)) }
+        if let config, !inductive.isEmpty { out += InductiveProofs.all(config: config, values: values, only: Set(inductive)) }
         return twins ? out : out.filter { $0.expectation == .proved }
     }
 }

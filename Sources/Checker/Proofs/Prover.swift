@@ -1,3 +1,4 @@
+import MMUSpec
 import SMT
 import Foundation
 
@@ -20,6 +21,8 @@ public struct GoalResult: Sendable {
     public let seconds: Double
     /// The goal's explanation of its counterexample (empty when proved or when it has none).
     public var explanation: [String] = []
+    /// The state the counterexample starts from, when the goal gives one.
+    public var counterexampleState: XenState? = nil
 }
 
 /// The outcome of one obligation: its goals, and the verdict against its expectation.
@@ -79,6 +82,7 @@ public struct Prover: Sendable {
             }
             let status: GoalStatus
             var explanation: [String] = []
+            var cexState: XenState? = nil
             switch try ctx.prove(goal.formula, limits: limits) {
             case .proved: status = .proved
             case .unknown(let reason): status = .unknown(reason: reason)
@@ -87,9 +91,10 @@ public struct Prover: Sendable {
                     let v = model.value(term).map { "0x" + String($0, radix: 16) } ?? "?"
                     return CounterexampleValue(term: name, value: v)
                 })
-                explanation = goal.explain?(model) ?? []
+                if let e = goal.explain?(model) { explanation = e.lines; cexState = e.state }
             }
-            results.append(GoalResult(name: goal.name, status: status, seconds: (clock.now - t0).inSeconds, explanation: explanation))
+            results.append(GoalResult(name: goal.name, status: status, seconds: (clock.now - t0).inSeconds,
+                                      explanation: explanation, counterexampleState: cexState))
         }
         return ObligationResult(name: obligation.name, summary: obligation.summary, expectation: obligation.expectation,
                                 goals: results, seconds: (clock.now - start).inSeconds)

@@ -40,7 +40,7 @@ public enum CheckRun {
                 }
             case .prove:
                 // No `proofs:` key: the seed's arithmetic; otherwise what it names, at the spec's sizes.
-                let selected = try spec.proofs.map { try ProofSelection.select(only: $0, twins: true, config: spec.config) }
+                let selected = try spec.proofs.map { try ProofSelection.select(only: $0, twins: true, config: spec.config, entryFlags: spec.entryFlags) }
                     ?? Obligations.everything
                 let prover = Prover()
                 let start = Date()

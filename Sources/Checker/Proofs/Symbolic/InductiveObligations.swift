@@ -50,7 +50,7 @@ public enum InductiveProofs {
 
     /// Every obligation at `config`'s size (`mutations`: test-only rule removals, for twins;
     /// `assume`: the parts the step may assume). `only`: the names to build (nil: all).
-    static func obligations(config: MMUConfig, mutations: Set<XenMutation> = [], assume: [Part] = Part.allCases,
+    static func obligations(config: MMUConfig, values: [PTE] = [], mutations: Set<XenMutation> = [], assume: [Part] = Part.allCases,
                             suffix: String = "", expectation: ProofObligation.Expectation = .proved,
                             only: Set<String>? = nil) -> [ProofObligation] {
         let size = SymbolicSize(config: config, mutations: mutations)
@@ -73,9 +73,16 @@ public enum InductiveProofs {
                     let s = SymbolicXenState.fresh(ctx, size, "pre_")
                     let r = SymbolicRequest.fresh(ctx, size, op)
                     let next = s.transition(r).state
-                    return [Goal(part.rawValue, holds(assume, s) ==> holds([part], next), explain: { model in
+                    let formula = holds(assume, s) ==> holds([part], next)
+                    return [Goal(part.rawValue, formula, explain: { first in
+                        // Prefer a counterexample the explorer's adversary could produce (guest
+                        // frames, entry values from the spec's entry-flags): `mmucheck reach` can
+                        // then decide it. Any counterexample refutes the step; this one is readable.
+                        let natural = adversaryValues(s, r, size, values)
+                        let model: SMTModel
+                        if case .sat(let m)? = try? ctx.satisfy(!formula && natural, limits: SolverLimits(timeoutMs: 30_000)) { model = m } else { model = first }
                         guard let pre = s.concrete(in: model), let action = r.concrete(in: model, size) else {
-                            return ["the counterexample lies outside the model's domain"]
+                            return Explanation(lines: ["the counterexample lies outside the model's domain"])
                         }
                         var post = pre
                         let result = post.apply(action)
@@ -83,9 +90,9 @@ public enum InductiveProofs {
                         var lines = ["step: \(action) -> \(result)", "broken conjunct of \(part.rawValue): \(conjunct)",
                                      "pre-state:  \(pre)", "post-state: \(post)"]
                         let was = broken(pre)
-                        lines.append(was.isEmpty ? "the pre-state satisfies every hypervisor invariant: decide its reachability with `mmucheck explore`"
+                        lines.append(was.isEmpty ? "the pre-state satisfies every hypervisor invariant: `mmucheck reach` decides whether it is reachable"
                                      : "the pre-state breaks \(was.joined(separator: "; ")): not reachable (the spec's invariants hold on every reachable state), so the assumed invariant is too weak")
-                        return lines
+                        return Explanation(lines: lines, state: pre)
                     })]
                 }
             }
@@ -94,10 +101,10 @@ public enum InductiveProofs {
             add("inv-implies-\(inv.rawValue)", "every state satisfying \(assumed) satisfies \(inv.rawValue)") { ctx in
                 let s = SymbolicXenState.fresh(ctx, size, "pre_")
                 return [Goal(inv.rawValue, holds(assume, s) ==> s.formula(inv), explain: { model in
-                    guard let state = s.concrete(in: model) else { return ["the counterexample lies outside the model's domain"] }
+                    guard let state = s.concrete(in: model) else { return Explanation(lines: ["the counterexample lies outside the model's domain"]) }
                     let conjunct = s.conjuncts(inv).first { model.truth($0.formula) == false }?.name ?? "?"
-                    return ["broken conjunct of \(inv.rawValue): \(conjunct)", "state: \(state)",
-                            "the state breaks " + broken(state).joined(separator: "; ")]
+                    return Explanation(lines: ["broken conjunct of \(inv.rawValue): \(conjunct)", "state: \(state)",
+                                               "the state breaks " + broken(state).joined(separator: "; ")], state: state)
                 })]
             }
         }
@@ -112,14 +119,35 @@ public enum InductiveProofs {
     /// - `inv-implies-no-writable-pagetable-twin-without-counts-match`: the safety property does
     ///   not follow from validated-entries alone; the counterexample breaks counts-match, so it
     ///   is unreachable: the weakened invariant, not the model, is at fault.
-    public static func all(config: MMUConfig, only: Set<String>? = nil) -> [ProofObligation] {
-        obligations(config: config, only: only)
-            + obligations(config: config, mutations: [.oldFastPath], suffix: "-twin-old-fast-path", expectation: .refuted,
+    /// `values`: the entry values the explorer's adversary writes (`XenState.entryValues` of the
+    /// spec's entry-flags): counterexamples are sought among them first.
+    public static func all(config: MMUConfig, values: [PTE] = [], only: Set<String>? = nil) -> [ProofObligation] {
+        obligations(config: config, values: values, only: only)
+            + obligations(config: config, values: values, mutations: [.oldFastPath], suffix: "-twin-old-fast-path", expectation: .refuted,
                           only: only ?? ["mmu-update-preserves-validated-entries-twin-old-fast-path"])
-            + obligations(config: config, mutations: [.allowWritableL1ToPagetable], suffix: "-twin-allow-writable-l1-to-pagetable",
+            + obligations(config: config, values: values, mutations: [.allowWritableL1ToPagetable], suffix: "-twin-allow-writable-l1-to-pagetable",
                           expectation: .refuted, only: only ?? ["mmu-update-preserves-validated-entries-twin-allow-writable-l1-to-pagetable"])
-            + obligations(config: config, assume: [.wellTyped, .validatedEntries], suffix: "-twin-without-counts-match",
+            + obligations(config: config, values: values, assume: [.wellTyped, .validatedEntries], suffix: "-twin-without-counts-match",
                           expectation: .refuted, only: only ?? ["inv-implies-no-writable-pagetable-twin-without-counts-match"])
+    }
+
+    /// Terms saying a state and a request use only what the explorer's adversary writes: frames
+    /// the guest owns, entry values from `values` (all values when empty), cr3s in range.
+    static func adversaryValues(_ s: SymbolicXenState, _ r: SymbolicRequest, _ size: SymbolicSize, _ values: [PTE]) -> Expr {
+        let ctx = s.ctx
+        func allowed(_ e: SymbolicEntry) -> Expr {
+            if values.isEmpty { return ctx.bool(true) }
+            return ctx.or(values.map { v in
+                e.flags.eq(UInt64(v.flags.rawValue)) && (v.isPresent ? e.frame.eq(UInt64(v.frame)) : e.frame.eq(0))
+            })
+        }
+        var parts: [Expr] = [allowed(r.value)]
+        for f in s.frames {
+            parts.append(!f.xen)
+            parts += f.entries.map(allowed)
+        }
+        for v in 0..<size.vcpus { parts.append(s.cr3Set[v] ==> s.isFrame(s.cr3[v])) }
+        return ctx.and(parts)
     }
 
     /// Every name `all(config:)` gives (the same at every size).

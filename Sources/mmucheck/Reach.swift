@@ -1,0 +1,88 @@
+import ArgumentParser
+import Checker
+import Foundation
+
+struct Reach: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Is this hypervisor state reachable at the spec's size? (a counterexample to induction, say)",
+        discussion: """
+        Searches breadth-first, under the same reductions as explore (symmetry, stale-type merging), \
+        for the state in STATE (a state file: mmucheck prove --cti-out writes one per refuted step). \
+        The state's configuration must be the spec's; its test-only mutations, if any, are used. \
+        Answers: reachable, with a shortest trace (exit 1: for a CTI's pre-state, a real bug; \
+        --trace-out writes it as an ordinary trace that replay reproduces); unreachable at this size \
+        (exit 0: a complete search never met it: for a CTI, the invariant needs strengthening); \
+        incomplete (exit 3: a bound cut the search short). Bad input: exit 2.
+        """)
+
+    @Argument(help: "The spec file (YAML): the model's operations, entry values and reductions.")
+    var spec: String
+
+    @Argument(help: "The state file (JSON, as written by prove --cti-out).")
+    var state: String
+
+    @Option(name: .customLong("trace-out"), help: "Write the shortest trace to the state as a JSON trace to this file.")
+    var traceOut: String?
+
+    @Option(help: "Stop after this many seconds (incomplete).")
+    var seconds: Double?
+
+    @Option(name: .customLong("max-states"), help: "Stop after this many distinct states (incomplete).")
+    var maxStates: Int?
+
+    @Flag(help: "No progress lines.")
+    var quiet = false
+
+    func validate() throws {
+        if let seconds, !(seconds > 0 && seconds.isFinite) { throw ValidationError("--seconds must be a finite number > 0") }
+        if let maxStates, maxStates < 1 { throw ValidationError("--max-states must be >= 1") }
+    }
+
+    func run() throws {
+        let outcome: Checker.Reach.Outcome
+        do {
+            let loaded = try SpecLoader.load(file: spec)
+            printWarnings(loaded)
+            guard loaded.level == .hypervisor else {
+                printErr("mmucheck reach: \(spec): model: reach answers for the hypervisor model only")
+                throw ExitCode(2)
+            }
+            let target = try StateFile.load(file: state)
+            if let traceOut, !canWrite(traceOut) {
+                printErr("mmucheck reach: --trace-out \(traceOut): cannot create the file")
+                throw ExitCode(2)
+            }
+            var options = loaded.explorerOptions
+            if let seconds { options.maxSeconds = seconds }
+            if let maxStates { options.maxStates = maxStates }
+            installInterruptHandler()
+            outcome = try Checker.Reach.run(loaded, target: target, options: options,
+                                           progress: quiet ? nil : { printErr("  " + ExploreReport.progress($0)) })
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            printErr("mmucheck reach: \(error)")
+            throw ExitCode(2)
+        }
+        print("reach \(state) in \(spec): \(outcome.verdict) (\(outcome.stats.distinctStates) states, depth \(outcome.stats.depth)"
+              + (outcome.incomplete.map { ", stopped: \($0)" } ?? "") + ")")
+        print("  state: \(outcome.target)")
+        if let t = outcome.trace {
+            for (i, a) in t.actions.enumerated() { print(String(format: "%3d. ", i + 1) + a) }
+            if let traceOut {
+                var object = TraceFile.object(t)
+                if var meta = object["#meta"] as? [String: Any] {
+                    meta["invariant"] = NSNull()
+                    meta["message"] = "reaches the state of \(state)"
+                    object["#meta"] = meta
+                }
+                do { try (jsonText(object) + "\n").write(toFile: traceOut, atomically: true, encoding: .utf8) } catch {
+                    printErr("mmucheck reach: --trace-out \(traceOut): \(error.localizedDescription)")
+                    throw ExitCode(2)
+                }
+                print("trace written to \(traceOut) (mmucheck replay \(traceOut))")
+            }
+        }
+        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+    }
+}
