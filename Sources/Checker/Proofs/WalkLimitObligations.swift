@@ -141,7 +141,7 @@ enum WalkLimit {
         let inst = Instance(ctx: ctx, arch: arch, variant: variant,
                             F: ctx.bv("FIXADDR_TOP", width: w), L: ctx.bv("limit", width: w))
         let H = inst.hypotheses
-        let s = S.fresh(ctx, w, ""), s2 = S.fresh(ctx, w, "'")
+        let s = S.fresh(ctx, w, ""), s2 = S.fresh(ctx, w, "_next")   // no quote: SMT-LIB symbols cannot hold one
         let pgdNone = ctx.bool("pgd_none"), pudNone = ctx.bool("pud_none"), pmdNone = ctx.bool("pmd_none")
         let T = inst.step(s, s2, pgdNone: pgdNone, pudNone: pudNone)
         let inv = inst.invariant(s)
