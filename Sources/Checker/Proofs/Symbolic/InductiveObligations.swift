@@ -52,13 +52,13 @@ public enum InductiveProofs {
     /// `assume`: the parts the step may assume). `only`: the names to build (nil: all).
     static func obligations(config: MMUConfig, values: [PTE] = [], mutations: Set<XenMutation> = [], assume: [Part] = Part.allCases,
                             suffix: String = "", expectation: ProofObligation.Expectation = .proved,
-                            only: Set<String>? = nil) -> [ProofObligation] {
+                            note: String = "", only: Set<String>? = nil) -> [ProofObligation] {
         let size = SymbolicSize(config: config, mutations: mutations)
         let assumed = assume.map(\.rawValue).joined(separator: ", ")
         var out: [ProofObligation] = []
         func add(_ name: String, _ summary: String, _ goals: @escaping @Sendable (Context) -> [Goal]) {
             if let only, !only.contains(name + suffix) { return }
-            out.append(ProofObligation(name: name + suffix, summary: summary, expectation: expectation, goals: goals))
+            out.append(ProofObligation(name: name + suffix, summary: summary + note, expectation: expectation, goals: goals))
         }
         for part in Part.allCases {
             add("init-implies-\(part.rawValue)", "the initial state satisfies \(part.rawValue)") { ctx in
@@ -124,11 +124,11 @@ public enum InductiveProofs {
     public static func all(config: MMUConfig, values: [PTE] = [], only: Set<String>? = nil) -> [ProofObligation] {
         obligations(config: config, values: values, only: only)
             + obligations(config: config, values: values, mutations: [.oldFastPath], suffix: "-twin-old-fast-path", expectation: .refuted,
-                          only: only ?? ["mmu-update-preserves-validated-entries-twin-old-fast-path"])
+                          note: ", with XSA-182's fast path put back (mod_l2..l4_entry skip re-validation when frame and PRESENT stay)", only: only ?? ["mmu-update-preserves-validated-entries-twin-old-fast-path"])
             + obligations(config: config, values: values, mutations: [.allowWritableL1ToPagetable], suffix: "-twin-allow-writable-l1-to-pagetable",
-                          expectation: .refuted, only: only ?? ["mmu-update-preserves-validated-entries-twin-allow-writable-l1-to-pagetable"])
+                          expectation: .refuted, note: ", with an RW L1 entry to a page table accepted", only: only ?? ["mmu-update-preserves-validated-entries-twin-allow-writable-l1-to-pagetable"])
             + obligations(config: config, values: values, assume: [.wellTyped, .validatedEntries], suffix: "-twin-without-counts-match",
-                          expectation: .refuted, only: only ?? ["inv-implies-no-writable-pagetable-twin-without-counts-match"])
+                          expectation: .refuted, note: " (counts-match not assumed: a weak invariant)", only: only ?? ["inv-implies-no-writable-pagetable-twin-without-counts-match"])
     }
 
     /// Terms saying a state and a request use only what the explorer's adversary writes: frames
