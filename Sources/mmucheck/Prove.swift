@@ -56,9 +56,15 @@ struct Prove: ParsableCommand {
             do {
                 let loaded = try SpecLoader.load(file: spec)
                 printWarnings(loaded)
+                guard loaded.level == .hypervisor else {
+                    printErr("mmucheck prove: \(spec): model: the inductive proofs are of the hypervisor model; this spec is a guest one")
+                    throw ExitCode(2)
+                }
                 config = loaded.config
                 entryFlags = loaded.entryFlags
                 if patterns.isEmpty { patterns = loaded.proofs ?? ["inductive"] }
+            } catch let e as ExitCode {
+                throw e
             } catch {
                 printErr("mmucheck prove: \(error)")
                 throw ExitCode(2)

@@ -6,13 +6,15 @@ struct Reach: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Is this hypervisor state reachable at the spec's size? (a counterexample to induction, say)",
         discussion: """
-        Searches breadth-first, under the same reductions as explore (symmetry, stale-type merging), \
-        for the state in STATE (a state file: mmucheck prove --cti-out writes one per refuted step). \
+        Searches breadth-first the states the spec's adversary (its operations and entry values) \
+        reaches, under the same reductions as explore (symmetry, stale-type merging), comparing full \
+        states (no fingerprints), for the state in STATE (a state file: mmucheck prove --cti-out writes one per refuted step). \
         The state's configuration must be the spec's; its test-only mutations, if any, are used. \
         Answers: reachable, with a shortest trace (exit 1: for a CTI's pre-state, a real bug; \
         --trace-out writes it as an ordinary trace that replay reproduces); unreachable at this size \
         (exit 0: a complete search never met it: for a CTI, the invariant needs strengthening); \
-        incomplete (exit 3: a bound cut the search short). Bad input: exit 2.
+        incomplete (exit 3: a bound cut the search short). Bad input, and a state holding values the \
+        spec's adversary never writes (it cannot decide those): exit 2.
         """)
 
     @Argument(help: "The spec file (YAML): the model's operations, entry values and reductions.")
@@ -67,6 +69,7 @@ struct Reach: ParsableCommand {
         print("reach \(state) in \(spec): \(outcome.verdict) (\(outcome.stats.distinctStates) states, depth \(outcome.stats.depth)"
               + (outcome.incomplete.map { ", stopped: \($0)" } ?? "") + ")")
         print("  state: \(outcome.target)")
+        if outcome.trace != nil { print("  reached (up to the renamings of frames and slots and the stale types explore identifies) by:") }
         if let t = outcome.trace {
             for (i, a) in t.actions.enumerated() { print(String(format: "%3d. ", i + 1) + a) }
             if let traceOut {

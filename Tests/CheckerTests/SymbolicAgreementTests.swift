@@ -51,8 +51,42 @@ import SMT
         return s
     }
 
-    static func actions(_ config: MMUConfig) -> [XenAction] {
-        XenState.actions(of: XenOperation.allCases, config: config, flagChoices: flags) + XenState.outOfRangeActions(config: config)
+    /// States at the end of seeded random walks over the adversary's actions (deeper than a
+    /// breadth-first prefix reaches).
+    static func walked(_ config: MMUConfig, count: Int, _ rng: inout SplitMix64) -> [XenState] {
+        let actions = XenState.allActions(config: config, flagChoices: flags)
+        return (0..<count).map { _ in
+            var s = XenState(config: config)
+            for _ in 0..<Int(rng.next() % 40) {
+                var t = s
+                if t.apply(actions[Int(rng.next() % UInt64(actions.count))]).succeeded { s = t }
+            }
+            return s
+        }
+    }
+
+    /// Single requests of every operation with arguments drawn anywhere the encoding's
+    /// widths hold: frames, slots, pfns, levels, vCPUs and addresses in range and just out of
+    /// it (negative too), entry values with any of the 16 flag bits and any such frame.
+    static func randomActions(_ config: MMUConfig, count: Int, _ rng: inout SplitMix64) -> [XenAction] {
+        func around(_ n: Int) -> Int { Int(rng.next() % UInt64(n + 3)) - 1 }   // -1 ... n + 1
+        return (0..<count).compactMap { _ in
+            let op = XenOperation.allCases[Int(rng.next() % UInt64(XenOperation.allCases.count))]
+            var r = XenRequest(op)
+            r.frame = around(config.machineFrames); r.slot = around(config.entriesPerTable)
+            r.pfn = around(config.pfns); r.level = around(config.levels)
+            r.value = PTE(frame: around(config.machineFrames), flags: PTEFlags(rawValue: UInt16(truncatingIfNeeded: rng.next())))
+            let page = around(config.virtualPages)
+            r.va = page * MMUConfig.pageSize + (rng.next() % 4 == 0 ? Int(rng.next() % UInt64(MMUConfig.pageSize)) : 0)
+            r.flush = UVMFFlush(rawValue: Int(rng.next() % 3)) ?? .none
+            return XenAction(vcpu: around(config.vcpus), requests: [r])
+        }
+    }
+
+    static func actions(_ config: MMUConfig, random: Int = 3_000, seed: UInt64 = 41) -> [XenAction] {
+        var rng = SplitMix64(seed: seed)
+        return XenState.actions(of: XenOperation.allCases, config: config, flagChoices: flags) + XenState.outOfRangeActions(config: config)
+            + randomActions(config, count: random, &rng)
     }
 
     /// Compares the encoded transition with the spec on `pairs` (state, action); returns the
@@ -67,7 +101,7 @@ import SMT
             var s = states[Int(rng.next() % UInt64(states.count))]
             s = XenState(config: config, mutations: mutations).with(s)
             let a = actions[Int(rng.next() % UInt64(actions.count))]
-            guard let req = SymbolicRequest.constant(ctx, size, a) else { continue }
+            guard let req = SymbolicRequest.constant(ctx, size, a) else { return ("\(a) does not fit the encoding's widths", compared) }
             let out = SymbolicXenState.constant(ctx, size, s).transition(req)
             var t = s
             let r = t.apply(a)
@@ -100,11 +134,23 @@ import SMT
         return (spec.config, spec.entryFlags)
     }
     static let specFiles = ["hypervisor-small.yaml", "quick/hypervisor-3-level.yaml"]
+    /// The other configurations proved or provable: the inductive spec's (2 vCPUs, 3 levels),
+    /// preserve-AD off (tiny), 4 levels, 3 entries a table without linear entries.
+    static let otherConfigs: [String] = ["hypervisor-inductive.yaml", "quick/hypervisor-tiny.yaml", "4-levels", "3-entries"]
+
+    static func config(named name: String) throws -> MMUConfig {
+        switch name {
+        case "4-levels": return MMUConfig(levels: 4, entriesPerTable: 2, machineFrames: 3, pfns: 2, vcpus: 1)
+        case "3-entries": return MMUConfig(levels: 2, entriesPerTable: 3, machineFrames: 3, pfns: 2, vcpus: 2, recursiveEntries: false)
+        default: return try Self.config(name).0
+        }
+    }
 
     static func states(_ file: String, reachable: Int, random: Int, seed: UInt64) throws -> (MMUConfig, [XenState]) {
-        let (config, _) = try Self.config(file)
+        let config = try Self.config(named: file)
         var rng = SplitMix64(seed: seed)
-        return (config, Self.reachable(config, count: reachable) + (0..<random).map { _ in Self.random(config, &rng) })
+        return (config, Self.reachable(config, count: reachable) + Self.walked(config, count: reachable, &rng)
+                + (0..<random).map { _ in Self.random(config, &rng) })
     }
 
     @Test(arguments: specFiles)
@@ -113,6 +159,15 @@ import SMT
         let (why, n) = Self.transitionDisagreement(config, states: states, actions: Self.actions(config), pairs: 5_000, seed: 3)
         #expect(why == nil)
         #expect(n >= 5_000)
+    }
+
+    @Test(arguments: otherConfigs)
+    func transitionsAgreeInOtherConfigurations(_ name: String) throws {
+        let (config, states) = try Self.states(name, reachable: 150, random: 150, seed: 19)
+        let (why, n) = Self.transitionDisagreement(config, states: states, actions: Self.actions(config, random: 1_500), pairs: 1_500, seed: 9)
+        #expect(why == nil)
+        #expect(n >= 1_500)
+        #expect(Self.invariantDisagreement(config, states: Array(states.suffix(150))) == nil)
     }
 
     /// The same under each test-only mutation of the spec's rules (the encoding follows them:
@@ -136,7 +191,7 @@ import SMT
     /// Known-false twins: a wrong encoding (the L1 RW check dropped; pins forgotten by
     /// no-writable-pagetable) is reported.
     @Test func aWrongEncodingIsReported() throws {
-        let (config, states) = try Self.states("hypervisor-small.yaml", reachable: 300, random: 100, seed: 31)
+        let (config, states) = try Self.states("hypervisor-small.yaml", reachable: 300, random: 600, seed: 31)
         let (why, _) = Self.transitionDisagreement(config, defects: [.dropL1RWCheck], states: states, actions: Self.actions(config),
                                                    pairs: 5_000, seed: 7)
         #expect(why != nil)

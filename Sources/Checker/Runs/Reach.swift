@@ -38,10 +38,12 @@ public enum StateFile {
     }
 }
 
-/// `mmucheck reach`: is this state reachable at the spec's size? Answered exactly by a
-/// breadth-first search under the same reductions as `explore` (symmetry, stale-type merging):
-/// reachable (with a shortest trace), unreachable at this size (a complete search that never
-/// met it), or incomplete (a bound cut the search short).
+/// `mmucheck reach`: can the spec's adversary (its operations and entry values) reach this
+/// state at the spec's size? Answered exactly by a breadth-first search under the same
+/// reductions as `explore` (symmetry, stale-type merging): reachable (with a shortest trace to
+/// a state equal to it up to those reductions), unreachable at this size (a complete search
+/// that never met it), or incomplete (a bound cut the search short). A state holding values
+/// the adversary never writes is refused (`outsideAdversary`), not answered "unreachable".
 public enum Reach {
     public struct Outcome: Sendable {
         public let target: XenState
@@ -73,17 +75,43 @@ public enum Reach {
         func reduced(_ state: XenState) -> XenState { base.reduced(state) }
     }
 
+    /// Why the spec's adversary can never produce `target`, whatever it does (nil: it might):
+    /// a frame Xen owns (the explorer's machine has none), or an entry value the adversary
+    /// never writes (`XenState.entryValues` of the spec's entry-flags). Then "unreachable"
+    /// would say nothing about the model, only about the spec's adversary: `run` refuses.
+    public static func outsideAdversary(_ spec: CheckSpec, _ target: XenState) -> String? {
+        if let f = target.frames.firstIndex(where: { $0.owner == .xen }) { return "frame \(f) is owned by Xen" }
+        let values = Set(XenState.entryValues(config: spec.config, flagChoices: spec.entryFlags))
+        for (f, frame) in target.frames.enumerated() {
+            if let (k, e) = frame.entries.enumerated().first(where: { !values.contains($0.element) }) {
+                return "entry \(f)[\(k)] = \(e) is not one of the spec's entry values (entry-flags)"
+            }
+        }
+        return nil
+    }
+
     /// Searches the spec's state space for `target` (whose configuration must be the spec's).
+    /// States are compared exactly: full states (no fingerprints), reduced and canonical as
+    /// `explore` stores them; symmetry is used only where its representative is unique (up
+    /// to `Symmetry.maxArrangements` renamings), so a member of the target's class is never
+    /// missed.
     public static func run(_ spec: CheckSpec, target: XenState, options: ExplorerOptions,
                            progress: ((ExplorerStats) -> Void)? = nil) throws(SpecError) -> Outcome {
         guard target.config == spec.config else {
             throw SpecError(file: spec.file, line: 1, key: "sizes",
                             message: "the state's configuration (\(target.config)) is not this spec's (\(spec.config))")
         }
+        if let why = outsideAdversary(spec, target) {
+            throw SpecError(file: spec.file, line: 1, key: "entry-flags",
+                            message: "the state lies outside what this spec's adversary can write (\(why)): reach cannot decide it; "
+                                + "use a spec whose entry-flags include its values")
+        }
         // Without stale-type merging under mutations (the reduction is not sound there).
         let base = HypervisorModel(spec: spec, mutations: target.mutations)
         var opts = options
         opts.keepGoing = false
+        opts.fullStates = true
+        if (1...max(1, spec.config.machineFrames)).reduce(1, *) > Symmetry.maxArrangements { opts.symmetry = false }
         let model = Search(base: base, targetKey: base.key(target, symmetric: opts.symmetry), symmetric: opts.symmetry)
         let r = Explorer(model: model, options: opts).run(progress: progress)
         let trace = r.violations.first.map { v in

@@ -80,7 +80,8 @@ public enum InductiveProofs {
                         // then decide it. Any counterexample refutes the step; this one is readable.
                         let natural = adversaryValues(s, r, size, values)
                         let model: SMTModel
-                        if case .sat(let m)? = try? ctx.satisfy(!formula && natural, limits: SolverLimits(timeoutMs: 30_000)) { model = m } else { model = first }
+                        var outside = false
+                        if case .sat(let m)? = try? ctx.satisfy(!formula && natural, limits: SolverLimits(timeoutMs: 30_000)) { model = m } else { model = first; outside = true }
                         guard let pre = s.concrete(in: model), let action = r.concrete(in: model, size) else {
                             return Explanation(lines: ["the counterexample lies outside the model's domain"])
                         }
@@ -89,9 +90,20 @@ public enum InductiveProofs {
                         let conjunct = conjuncts(part, next).first { model.truth($0.formula) == false }?.name ?? "?"
                         var lines = ["step: \(action) -> \(result)", "broken conjunct of \(part.rawValue): \(conjunct)",
                                      "pre-state:  \(pre)", "post-state: \(post)"]
+                        // The spec's own verdict on the step, when the part is one of its invariants:
+                        // a counterexample the spec does not confirm would be an encoding error.
+                        if let inv = part.invariant, pre.check(inv) == nil {
+                            lines.append(post.check(inv) != nil ? "the spec agrees: \(inv.rawValue) breaks after the step (\(post.check(inv)!))"
+                                         : "ENCODING ERROR: the spec says \(inv.rawValue) still holds after the step")
+                        }
                         let was = broken(pre)
-                        lines.append(was.isEmpty ? "the pre-state satisfies every hypervisor invariant: `mmucheck reach` decides whether it is reachable"
-                                     : "the pre-state breaks \(was.joined(separator: "; ")): not reachable (the spec's invariants hold on every reachable state), so the assumed invariant is too weak")
+                        if !was.isEmpty {
+                            lines.append("the pre-state breaks \(was.joined(separator: "; ")): not reachable (the spec's invariants hold on every reachable state), so the assumed invariant is too weak")
+                        } else if outside {
+                            lines.append("the pre-state satisfies every hypervisor invariant but holds values the spec's adversary never writes: `mmucheck reach` cannot decide it (try a spec with more entry-flags)")
+                        } else {
+                            lines.append("the pre-state satisfies every hypervisor invariant: `mmucheck reach` decides whether the spec's adversary reaches it")
+                        }
                         return Explanation(lines: lines, state: pre)
                     })]
                 }

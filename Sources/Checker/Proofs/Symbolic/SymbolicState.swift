@@ -27,8 +27,9 @@ struct SymbolicSize {
     var pfns: Int { config.pfns }
     var pages: Int { config.virtualPages }
 
-    /// Bits for the values 0...n, plus one so that out-of-range values exist at every width.
-    static func bits(_ n: Int) -> Int { max(1, Int.bitWidth - max(0, n).leadingZeroBitCount) + 1 }
+    /// Two's-complement bits for the values -1 ... n + 1 (the range and the nearest values
+    /// outside it on both sides), and more: every width has out-of-range values.
+    static func bits(_ n: Int) -> Int { max(1, Int.bitWidth - max(0, n + 1).leadingZeroBitCount) + 1 }
     var frameBits: Int { Self.bits(frames) }
     var slotBits: Int { Self.bits(slots) }
     var pfnBits: Int { Self.bits(pfns) }
