@@ -79,9 +79,15 @@ public enum InductiveProofs {
                         // frames, entry values from the spec's entry-flags): `mmucheck reach` can
                         // then decide it. Any counterexample refutes the step; this one is readable.
                         let natural = adversaryValues(s, r, size, values)
-                        let model: SMTModel
-                        var outside = false
-                        if case .sat(let m)? = try? ctx.satisfy(!formula && natural, limits: SolverLimits(timeoutMs: 30_000)) { model = m } else { model = first; outside = true }
+                        var model = first
+                        var outside = true
+                        // Tidy first (frames out of use untyped and zeroed: small, and likely
+                        // reachable), then any within the adversary, else the solver's first.
+                        for preference in [natural && tidy(s), natural] {
+                            if case .sat(let m)? = try? ctx.satisfy(!formula && preference, limits: SolverLimits(timeoutMs: 30_000)) {
+                                model = m; outside = false; break
+                            }
+                        }
                         guard let pre = s.concrete(in: model), let action = r.concrete(in: model, size) else {
                             return Explanation(lines: ["the counterexample lies outside the model's domain"])
                         }
@@ -159,6 +165,20 @@ public enum InductiveProofs {
             parts += f.entries.map(allowed)
         }
         for v in 0..<size.vcpus { parts.append(s.cr3Set[v] ==> s.isFrame(s.cr3[v])) }
+        return ctx.and(parts)
+    }
+
+    /// Terms saying every frame out of use (not validated, not pinned, no cr3) is untyped and
+    /// zeroed, and the m2p is empty: what a counterexample need not mention.
+    static func tidy(_ s: SymbolicXenState) -> Expr {
+        let ctx = s.ctx
+        var parts: [Expr] = s.m2pSet.map { !$0 }
+        for (f, fr) in s.frames.enumerated() {
+            let loaded = ctx.or((0..<s.size.vcpus).map { s.cr3Set[$0] && s.cr3[$0].eq(UInt64(f)) })
+            let inUse = fr.validated || fr.pinned || loaded
+            let zeroed = ctx.and(fr.entries.map { $0.flags.eq(0) && $0.frame.eq(0) })
+            parts.append(inUse || (fr.type.eq(0) && zeroed))
+        }
         return ctx.and(parts)
     }
 
