@@ -85,38 +85,27 @@ public final class Context {
     }
 
     /// Conjunction (true when empty).
-    public func and(_ parts: [Expr]) -> Expr {
-        // Constant parts folded (true dropped, false decides): see `ite`.
-        var kept: [Expr] = []
-        for p in parts {
-            switch Z3_get_bool_value(raw, p.raw) {
-            case Z3_L_TRUE: continue
-            case Z3_L_FALSE: return bool(false)
-            default: kept.append(p)
-            }
-        }
-        let parts = kept
-        if parts.isEmpty { return bool(true) }
-        if parts.count == 1 { return parts[0] }
-        let raws: [OpaquePointer?] = parts.map { $0.raw }
-        return wrap(Z3_mk_and(raw, UInt32(raws.count), raws))
-    }
+    public func and(_ parts: [Expr]) -> Expr { connective(parts, unit: true, Z3_mk_and) }
 
     /// Disjunction (false when empty).
-    public func or(_ parts: [Expr]) -> Expr {
+    public func or(_ parts: [Expr]) -> Expr { connective(parts, unit: false, Z3_mk_or) }
+
+    /// `and` (`unit` true) or `or` (`unit` false) with constant parts folded (the unit dropped,
+    /// its opposite decides the result): see `ite`.
+    private func connective(_ parts: [Expr], unit: Bool,
+                            _ make: (OpaquePointer?, UInt32, UnsafePointer<OpaquePointer?>?) -> OpaquePointer?) -> Expr {
+        let unitValue = unit ? Z3_L_TRUE : Z3_L_FALSE
         var kept: [Expr] = []
         for p in parts {
-            switch Z3_get_bool_value(raw, p.raw) {
-            case Z3_L_FALSE: continue
-            case Z3_L_TRUE: return bool(true)
-            default: kept.append(p)
-            }
+            let v = Z3_get_bool_value(raw, p.raw)
+            if v == unitValue { continue }
+            if v != Z3_L_UNDEF { return bool(!unit) }
+            kept.append(p)
         }
-        let parts = kept
-        if parts.isEmpty { return bool(false) }
-        if parts.count == 1 { return parts[0] }
-        let raws: [OpaquePointer?] = parts.map { $0.raw }
-        return wrap(Z3_mk_or(raw, UInt32(raws.count), raws))
+        if kept.isEmpty { return bool(unit) }
+        if kept.count == 1 { return kept[0] }
+        let raws: [OpaquePointer?] = kept.map { $0.raw }
+        return wrap(make(raw, UInt32(raws.count), raws))
     }
 
     /// Pairwise distinct.
