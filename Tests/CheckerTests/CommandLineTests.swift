@@ -122,6 +122,18 @@ import Testing
         #expect(xml.contains("<error message=\"incomplete\">"))
     }
 
+    /// A prove check is listed obligation by obligation, each with its seconds.
+    @Test func checkWritesOneJUnitCasePerObligation() throws {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("junit-prove-\(getpid()).xml").path
+        defer { try? FileManager.default.removeItem(atPath: f) }
+        let r = try mmucheck(["check", "specs/seed-arithmetic.yaml", "--junit", f, "--quiet"])
+        #expect(r.code == 0)
+        let xml = try String(contentsOfFile: f, encoding: .utf8)
+        #expect(xml.contains("<testcase classname=\"seed-arithmetic\" name=\"prove/walk-limit\""))
+        #expect(xml.contains("name=\"prove/walk-limit-twin-limit-zero\""))
+        #expect(xml.contains("tests=\"13\""))   // the 5 arithmetic obligations and their 8 twins
+    }
+
     @Test func badTraceIsExit2() throws {
         let f = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(getpid()).json").path
         defer { try? FileManager.default.removeItem(atPath: f) }

@@ -12,6 +12,16 @@ public struct CheckRow: Sendable {
     public let exitCode: Int32
     /// The full report of the check (for `prove`: one line per obligation).
     public var report: [String] = []
+    /// The check's own cases, when it has several (for `prove`: one per obligation, with its
+    /// seconds): JUnit lists these instead of the row.
+    public var cases: [Case] = []
+
+    public struct Case: Sendable {
+        public let name: String
+        public let seconds: Double
+        public let exitCode: Int32
+        public let detail: String
+    }
 }
 
 /// Runs every check each spec asks for.
@@ -53,7 +63,11 @@ public enum CheckRun {
                 row = CheckRow(spec: spec.name, file: spec.file, check: "prove",
                                verdict: code == 0 ? "holds" : code == 1 ? "failed" : "incomplete", detail: detail,
                                seconds: Date().timeIntervalSince(start), exitCode: code,
-                               report: results.map(ProofReport.line))
+                               report: results.map(ProofReport.line),
+                               cases: results.map { r in
+                                   CheckRow.Case(name: r.name, seconds: r.seconds, exitCode: ProofReport.exitCode([r]),
+                                                 detail: ProofReport.line(r))
+                               })
             }
             onRow(row)
             rows.append(row)
@@ -79,21 +93,29 @@ public enum CheckRun {
         return out.joined(separator: "\n")
     }
 
-    /// JUnit XML: one test case per (spec, check); violations and failed proofs are
-    /// failures, incomplete runs are errors (never passes).
+    /// JUnit XML: one test case per (spec, check), and per obligation for `prove`
+    /// (`prove/NAME`, with its seconds); violations and failed proofs are failures,
+    /// incomplete runs are errors (never passes).
     public static func junit(_ rows: [CheckRow]) -> String {
         func esc(_ s: String) -> String {
             s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
-        let failures = rows.filter { $0.exitCode == 1 }.count
-        let errors = rows.filter { $0.exitCode == 3 }.count
+        // A check with cases of its own (prove: one per obligation) is listed case by case.
+        let cases: [(spec: String, file: String, name: String, seconds: Double, exitCode: Int32, verdict: String, detail: String)] =
+            rows.flatMap { r in
+                r.cases.isEmpty ? [(r.spec, r.file, r.check, r.seconds, r.exitCode, r.verdict, r.detail)]
+                    : r.cases.map { c in (r.spec, r.file, "\(r.check)/\(c.name)", c.seconds, c.exitCode,
+                                          c.exitCode == 1 ? "failed" : "incomplete", c.detail) }
+            }
+        let failures = cases.filter { $0.exitCode == 1 }.count
+        let errors = cases.filter { $0.exitCode == 3 }.count
         let total = rows.reduce(0) { $0 + $1.seconds }
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        x += "<testsuites name=\"mmucheck\" tests=\"\(rows.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(String(format: "%.3f", total))\">\n"
-        x += "  <testsuite name=\"mmucheck check\" tests=\"\(rows.count)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
-        for r in rows {
-            x += "    <testcase classname=\"\(esc(r.spec))\" name=\"\(r.check)\" file=\"\(esc(r.file))\" time=\"\(String(format: "%.3f", r.seconds))\""
+        x += "<testsuites name=\"mmucheck\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(String(format: "%.3f", total))\">\n"
+        x += "  <testsuite name=\"mmucheck check\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
+        for r in cases {
+            x += "    <testcase classname=\"\(esc(r.spec))\" name=\"\(esc(r.name))\" file=\"\(esc(r.file))\" time=\"\(String(format: "%.3f", r.seconds))\""
             switch r.exitCode {
             case 0: x += "/>\n"
             case 1: x += ">\n      <failure message=\"\(esc(r.verdict))\">\(esc(r.detail))</failure>\n    </testcase>\n"
