@@ -98,8 +98,11 @@ public enum Reach {
     public static func run(_ spec: CheckSpec, target: XenState, options: ExplorerOptions,
                            progress: ((ExplorerStats) -> Void)? = nil) throws(SpecError) -> Outcome {
         guard target.config == spec.config else {
+            let differ = zip(Mirror(reflecting: target.config).children, Mirror(reflecting: spec.config).children)
+                .filter { "\($0.value)" != "\($1.value)" }
+                .map { "\($0.label ?? "?"): \($0.value) in the state, \($1.value) in the spec" }
             throw SpecError(file: spec.file, line: 1, key: "sizes",
-                            message: "the state's configuration (\(target.config)) is not this spec's (\(spec.config))")
+                            message: "the state's configuration is not this spec's (\(differ.joined(separator: "; ")))")
         }
         if let why = outsideAdversary(spec, target) {
             throw SpecError(file: spec.file, line: 1, key: "entry-flags",
