@@ -102,7 +102,8 @@ import SMT
             s = XenState(config: config, mutations: mutations).with(s)
             let a = actions[Int(rng.next() % UInt64(actions.count))]
             guard let req = SymbolicRequest.constant(ctx, size, a) else { return ("\(a) does not fit the encoding's widths", compared) }
-            let out = SymbolicXenState.constant(ctx, size, s).transition(req)
+            guard let pre = SymbolicXenState.constant(ctx, size, s) else { return ("\(s) does not fit the encoding's widths", compared) }
+            let out = pre.transition(req)
             var t = s
             let r = t.apply(a)
             compared += 1
@@ -118,7 +119,7 @@ import SMT
         let ctx = Context()
         let size = SymbolicSize(config: config, mutations: [], defects: defects)
         for s in states {
-            let sym = SymbolicXenState.constant(ctx, size, s)
+            guard let sym = SymbolicXenState.constant(ctx, size, s) else { return "\(s) does not fit the encoding's widths" }
             for inv in Invariant.hypervisorLevel {
                 let spec = s.check(inv) == nil
                 guard let enc = sym.formula(inv).evaluatedBool else { return "\(inv.rawValue) is not constant" }

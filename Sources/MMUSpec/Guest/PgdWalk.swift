@@ -59,7 +59,7 @@ public enum PgdWalkArithmetic {
 extension GuestState {
     /// `pgd_addr_end` / `pud_addr_end` on the model's addresses (`PgdWalkArithmetic.addrEnd`).
     func addrEnd(_ addr: Int, _ end: Int, size: Int) -> Int {
-        Int(bitPattern: UInt(PgdWalkArithmetic.addrEnd(UInt64(UInt(bitPattern: addr)), UInt64(UInt(bitPattern: end)), size: UInt64(UInt(bitPattern: size)))))
+        Int(bitPattern: UInt(PgdWalkArithmetic.addrEnd(GuestState.word(addr), GuestState.word(end), size: GuestState.word(size))))
     }
 
     /// C's unsigned `a < b` on `unsigned long` values.

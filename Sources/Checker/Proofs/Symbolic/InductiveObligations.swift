@@ -62,7 +62,10 @@ public enum InductiveProofs {
         }
         for part in Part.allCases {
             add("init-implies-\(part.rawValue)", "the initial state satisfies \(part.rawValue)") { ctx in
-                let s = SymbolicXenState.constant(ctx, size, XenState(config: config, mutations: mutations))
+                // The initial state's numbers are all 0: they fit every width.
+                guard let s = SymbolicXenState.constant(ctx, size, XenState(config: config, mutations: mutations)) else {
+                    preconditionFailure("the initial state does not fit the encoding")
+                }
                 return [Goal(part.rawValue, holds([part], s))]
             }
         }

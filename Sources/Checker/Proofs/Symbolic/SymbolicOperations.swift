@@ -28,11 +28,7 @@ struct SymbolicRequest {
     static func constant(_ ctx: Context, _ size: SymbolicSize, _ action: XenAction) -> SymbolicRequest? {
         let rs = action.requests
         guard rs.count == 1, let r = rs.first else { return nil }
-        func bv(_ x: Int, _ w: Int) -> Expr? {
-            let lo = -(1 << (w - 1)), hi = 1 << (w - 1)
-            guard x >= lo, x < hi else { return nil }   // representable (two's complement)
-            return ctx.bv(UInt64(bitPattern: Int64(x)) & ((1 << UInt64(w)) - 1), width: w)
-        }
+        func bv(_ x: Int, _ w: Int) -> Expr? { SymbolicSize.constant(ctx, x, width: w) }
         guard let vcpu = bv(action.vcpu, size.vcpuBits), let frame = bv(r.frame, size.frameBits), let slot = bv(r.slot, size.slotBits),
               let vframe = bv(r.value.frame, size.frameBits), let pfn = bv(r.pfn, size.pfnBits), let level = bv(r.level, size.levelBits),
               let va = bv(r.va, size.vaBits) else { return nil }

@@ -38,6 +38,13 @@ struct SymbolicSize {
     /// Wide enough for every byte address of the space, the first one past it, and negative
     /// addresses (two's complement) beyond both.
     var vaBits: Int { Self.bits(config.addressSpaceSize) + 1 }
+    /// `x` as a `w`-bit two's-complement constant, nil when it does not fit (the inverse of
+    /// `signed`). Every concrete number enters the encoding through here.
+    static func constant(_ ctx: Context, _ x: Int, width w: Int) -> Expr? {
+        guard x >= -(1 << (w - 1)), x < 1 << (w - 1) else { return nil }
+        return ctx.bv(UInt64(bitPattern: Int64(x)) & ((1 << UInt64(w)) - 1), width: w)
+    }
+
     /// `v`, a `w`-bit value, read as two's complement (how `constant` writes negative values).
     static func signed(_ v: UInt64, width w: Int) -> Int { v >= 1 << UInt64(w - 1) ? Int(v) - (1 << w) : Int(v) }
     static let flagBits = 16
@@ -100,18 +107,30 @@ struct SymbolicXenState {
                                 m2p: (0..<size.frames).map { ctx.bv("\(tag)m2p\($0)", width: size.pfnBits) })
     }
 
-    /// The constants of a concrete state (its size must be `size`'s).
-    static func constant(_ ctx: Context, _ size: SymbolicSize, _ s: XenState) -> SymbolicXenState {
-        func bv(_ x: Int, _ w: Int) -> Expr { ctx.bv(UInt64(bitPattern: Int64(x)) & ((1 << UInt64(w)) - 1), width: w) }
-        let frames = s.frames.map { fr in
-            SymbolicFrame(xen: ctx.bool(fr.owner == .xen), type: ctx.bv(UInt64(fr.type.rawValue), width: SymbolicSize.typeBits),
-                          validated: ctx.bool(fr.validated), pinned: ctx.bool(fr.pinned),
-                          entries: fr.entries.map { e in SymbolicEntry(flags: ctx.bv(UInt64(e.flags.rawValue), width: SymbolicSize.flagBits),
-                                                                       frame: bv(e.frame, size.frameBits)) })
+    /// The constants of a concrete state (its size must be `size`'s); nil when one of its
+    /// numbers (an entry's frame, a cr3, an m2p pfn) does not fit the encoding's widths.
+    static func constant(_ ctx: Context, _ size: SymbolicSize, _ s: XenState) -> SymbolicXenState? {
+        var frames: [SymbolicFrame] = []
+        for fr in s.frames {
+            var entries: [SymbolicEntry] = []
+            for e in fr.entries {
+                guard let frame = SymbolicSize.constant(ctx, e.frame, width: size.frameBits) else { return nil }
+                entries.append(SymbolicEntry(flags: ctx.bv(UInt64(e.flags.rawValue), width: SymbolicSize.flagBits), frame: frame))
+            }
+            frames.append(SymbolicFrame(xen: ctx.bool(fr.owner == .xen), type: ctx.bv(UInt64(fr.type.rawValue), width: SymbolicSize.typeBits),
+                                        validated: ctx.bool(fr.validated), pinned: ctx.bool(fr.pinned), entries: entries))
         }
-        return SymbolicXenState(size: size, frames: frames,
-                                cr3Set: s.cr3.map { ctx.bool($0 != nil) }, cr3: s.cr3.map { bv($0 ?? 0, size.frameBits) },
-                                m2pSet: s.m2p.map { ctx.bool($0 != nil) }, m2p: s.m2p.map { bv($0 ?? 0, size.pfnBits) })
+        var cr3: [Expr] = [], m2p: [Expr] = []
+        for c in s.cr3 {
+            guard let x = SymbolicSize.constant(ctx, c ?? 0, width: size.frameBits) else { return nil }
+            cr3.append(x)
+        }
+        for m in s.m2p {
+            guard let x = SymbolicSize.constant(ctx, m ?? 0, width: size.pfnBits) else { return nil }
+            m2p.append(x)
+        }
+        return SymbolicXenState(size: size, frames: frames, cr3Set: s.cr3.map { ctx.bool($0 != nil) }, cr3: cr3,
+                                m2pSet: s.m2p.map { ctx.bool($0 != nil) }, m2p: m2p)
     }
 
     /// The concrete state this one evaluates to, when every term is constant (nil otherwise).
