@@ -64,3 +64,19 @@ func printErr(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8
 
 /// Prints a loaded spec's warnings on stderr (`FILE:LINE: warning: key: what`).
 func printWarnings(_ spec: CheckSpec) { for w in spec.warnings { printErr(w) } }
+
+/// Loads a spec for a command that works on the hypervisor model only (`prove --spec`,
+/// `reach`): prints its warnings; bad input or a guest spec is `FILE: message` and exit 2.
+func loadHypervisorSpec(_ path: String, command: String, why: String) throws -> CheckSpec {
+    let loaded: CheckSpec
+    do { loaded = try SpecLoader.load(file: path) } catch {
+        printErr("mmucheck \(command): \(error)")
+        throw ExitCode(2)
+    }
+    printWarnings(loaded)
+    guard loaded.level == .hypervisor else {
+        printErr("mmucheck \(command): \(path): model: \(why)")
+        throw ExitCode(2)
+    }
+    return loaded
+}

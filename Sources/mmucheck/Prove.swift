@@ -53,22 +53,11 @@ struct Prove: ParsableCommand {
         var entryFlags: [PTEFlags] = []
         var patterns = only
         if let spec {
-            do {
-                let loaded = try SpecLoader.load(file: spec)
-                printWarnings(loaded)
-                guard loaded.level == .hypervisor else {
-                    printErr("mmucheck prove: \(spec): model: the inductive proofs are of the hypervisor model; this spec is a guest one")
-                    throw ExitCode(2)
-                }
-                config = loaded.config
-                entryFlags = loaded.entryFlags
-                if patterns.isEmpty { patterns = loaded.proofs ?? ["inductive"] }
-            } catch let e as ExitCode {
-                throw e
-            } catch {
-                printErr("mmucheck prove: \(error)")
-                throw ExitCode(2)
-            }
+            let loaded = try loadHypervisorSpec(spec, command: "prove",
+                                                why: "the inductive proofs are of the hypervisor model; this spec is a guest one")
+            config = loaded.config
+            entryFlags = loaded.entryFlags
+            if patterns.isEmpty { patterns = loaded.proofs ?? ["inductive"] }
         }
         do {
             selected = try ProofSelection.select(only: patterns, twins: !noTwins, config: config, entryFlags: entryFlags)

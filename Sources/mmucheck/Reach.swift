@@ -42,13 +42,8 @@ struct Reach: ParsableCommand {
 
     func run() throws {
         let outcome: Checker.Reach.Outcome
+        let loaded = try loadHypervisorSpec(spec, command: "reach", why: "reach answers for the hypervisor model only")
         do {
-            let loaded = try SpecLoader.load(file: spec)
-            printWarnings(loaded)
-            guard loaded.level == .hypervisor else {
-                printErr("mmucheck reach: \(spec): model: reach answers for the hypervisor model only")
-                throw ExitCode(2)
-            }
             let target = try StateFile.load(file: state)
             if let traceOut, !canWrite(traceOut) {
                 printErr("mmucheck reach: --trace-out \(traceOut): cannot create the file")
