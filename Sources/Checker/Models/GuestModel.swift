@@ -35,7 +35,7 @@ public struct GuestModel: Model {
     /// BUG (a refused hypercall) is, and `no-failed-hypercall` reports it.
     public func next(_ state: GuestState, _ action: GuestOp) -> GuestState? {
         var s = state
-        if case .notApplicable = s.apply(action) { return nil }
+        if case .notApplicable = s.step(action) { return nil }
         return s
     }
 

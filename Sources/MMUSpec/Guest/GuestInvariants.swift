@@ -97,9 +97,11 @@ extension GuestState {
 
     /// `pinned-tables-read-only`: every page of every PagePinned pgd's table (all levels) is
     /// mapped read-only in the kernel's direct map (effective RW, the AND over the walk of
-    /// `swapper_pg_dir`).
+    /// `swapper_pg_dir`), once no CPU is inside an operation on that mm (PagePinned is set
+    /// before the read-only remaps of the same batch run, as in the seed: the page-table lock
+    /// held until the batch completes keeps the window private).
     func checkPinnedTablesReadOnly() -> String? {
-        for (mm, pgd) in pgds() where isPagePinned(pgd) {
+        for (mm, pgd) in pgds() where isPagePinned(pgd) && !cpus.contains(where: { $0.heldMMLocks.contains(mm) }) {
             for (pfn, level) in tablePages(of: pgd).sorted(by: { $0.key < $1.key }) {
                 if let why = kernelMapsWritable(pfn) {
                     return "page \(pfn) (\(level.rawValue) of the pinned pgd \(pgd) of mm \(mm)) \(why)"
@@ -127,19 +129,25 @@ extension GuestState {
 
     /// `no-stale-cr3`: no vCPU's cr3 (in Xen) and no CPU's `xen_current_cr3` names a table the
     /// guest has not pinned (PagePinned and pinned in Xen): Linux unpins and reuses a table only
-    /// after every CPU has been switched off it.
+    /// after every CPU has been switched off it. While a CPU's operation on the table's mm is
+    /// unfinished (its page-table lock held, its multicalls in flight), PagePinned already says
+    /// what the batch will do and only Xen's pin is checked: the batch itself orders the cr3
+    /// load before the unpin.
     func checkNoStaleCR3() -> String? {
+        let inProgress = Set(cpus.flatMap(\.heldMMLocks))
+        let pgdsInProgress = Set(pgds().filter { inProgress.contains($0.mm) }.map(\.pgd))
+        func guestPinned(_ pfn: Int) -> Bool { isPagePinned(pfn) || pgdsInProgress.contains(pfn) }
         for (v, root) in xen.cr3.enumerated() {
             guard let root else { continue }
             let pfn = mfnToPFN(root)
-            if !isPagePinned(pfn) || !(xen.isFrame(root) && xen.frames[root].pinned) {
+            if !guestPinned(pfn) || !(xen.isFrame(root) && xen.frames[root].pinned) {
                 return "vCPU \(v)'s cr3 is frame \(root) (pfn \(pfn)), which is not a pinned table"
             }
         }
         for (c, cpu) in cpus.enumerated() {
             let pfn = cpu.xenCurrentCR3
             let mfn = pfnToMFN(pfn)
-            if !isPagePinned(pfn) || !(xen.isFrame(mfn) && xen.frames[mfn].pinned) {
+            if !guestPinned(pfn) || !(xen.isFrame(mfn) && xen.frames[mfn].pinned) {
                 return "cpu \(c)'s xen_current_cr3 is pfn \(pfn), which is not a pinned table"
             }
         }
@@ -157,6 +165,9 @@ extension GuestState {
         out.p2m = p2m.permutingFrames(perm)
         for c in out.cpus.indices {
             out.cpus[c].mc.entries = cpus[c].mc.entries.map { $0.permutingFrames(perm) }
+            for i in out.cpus[c].inFlight.indices {
+                out.cpus[c].inFlight[i].entries = cpus[c].inFlight[i].entries.map { $0.permutingFrames(perm) }
+            }
         }
         out.issued = []
         out.walks = walks

@@ -50,6 +50,14 @@ public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
     case pteAlloc(cpu: Int, mm: Int, va: Int)
     /// The last `mmdrop` of an exited mm: `free_pgtables` (`pte_free`, `pmd_free`) and `pgd_free`.
     case mmFree(cpu: Int, mm: Int)
+    /// Xen runs the next entry of the multicall `cpu` has in flight (after the last one, the
+    /// callbacks and `xen_mc_flush`'s `BUG_ON`). A step of whatever operation issued it.
+    case multicallEntry(cpu: Int)
+    /// `cpu` takes its oldest cross call: `drop_other_mm_ref` runs there, then the sender is
+    /// told it is done.
+    case dropOtherMMRef(cpu: Int)
+    /// `xen_exit_mmap` goes on once `drop_mm_ref`'s cross calls are answered: the unpin.
+    case exitMmapUnpin(cpu: Int, mm: Int)
 
     /// The stable kebab-case name.
     public var name: String {
@@ -75,6 +83,9 @@ public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
         case .mmAlloc: "mm-alloc"
         case .pteAlloc: "pte-alloc"
         case .mmFree: "mm-free"
+        case .multicallEntry: "multicall-entry"
+        case .dropOtherMMRef: "drop-other-mm-ref"
+        case .exitMmapUnpin: "exit-mmap-unpin"
         }
     }
 
@@ -84,7 +95,38 @@ public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
         "activate-mm", "dup-mmap", "exit-mmap", "mm-pin-all", "mm-unpin-all", "set-phys-to-machine",
         "make-lowmem-page-readonly", "make-lowmem-page-readwrite", "enter-lazy-mmu", "leave-lazy-mmu",
         "switch-mm", "leave-lazy-cpu", "mm-alloc", "pte-alloc", "mm-free",
+        "multicall-entry", "drop-other-mm-ref", "exit-mmap-unpin",
     ]
+
+    /// The steps that only continue an operation already started on their CPU.
+    public var isContinuation: Bool {
+        switch self {
+        case .multicallEntry, .dropOtherMMRef, .exitMmapUnpin: true
+        default: false
+        }
+    }
+
+    /// Whether the multicalls this step issues are left in flight for later steps (Xen runs
+    /// them entry by entry while other CPUs run). Not for `mm-pin-all` / `mm-unpin-all` (under
+    /// `stop_machine` nothing else runs) nor the continuations that complete calls themselves.
+    var leavesMulticallsInFlight: Bool {
+        switch self {
+        case .mmPinAll, .mmUnpinAll, .setPhysToMachine, .multicallEntry, .dropOtherMMRef: false
+        default: true
+        }
+    }
+
+    /// The mm the operation works on, if any (for the `page_table_lock` / `mmap_sem` exclusion).
+    var mm: Int? {
+        switch self {
+        case .setPteAt(_, let mm, _, _), .setPmd(_, let mm, _, _), .setPud(_, let mm, _, _),
+             .ptepModifyProtCommit(_, let mm, _, _), .pteAlloc(_, let mm, _): mm
+        case .pgdPin(_, let mm), .pgdUnpin(_, let mm), .activateMM(_, let mm), .dupMmap(_, let mm),
+             .exitMmap(_, let mm), .mmAlloc(_, let mm), .mmFree(_, let mm), .exitMmapUnpin(_, let mm): mm
+        case .switchMM(_, let mm, _): mm
+        default: nil
+        }
+    }
 
     /// The CPU the operation runs on (nil for `set-phys-to-machine`).
     public var cpu: Int? {
@@ -93,7 +135,8 @@ public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
              .ptepModifyProtCommit(let c, _, _, _): c
         case .pgdPin(let c, _), .pgdUnpin(let c, _), .activateMM(let c, _), .dupMmap(let c, _),
              .exitMmap(let c, _), .makeLowmemPageReadonly(let c, _), .makeLowmemPageReadwrite(let c, _),
-             .mmAlloc(let c, _), .pteAlloc(let c, _, _), .mmFree(let c, _): c
+             .mmAlloc(let c, _), .pteAlloc(let c, _, _), .mmFree(let c, _), .exitMmapUnpin(let c, _): c
+        case .multicallEntry(let c), .dropOtherMMRef(let c): c
         case .mmPinAll(let c), .mmUnpinAll(let c), .enterLazyMMU(let c), .leaveLazyMMU(let c),
              .leaveLazyCPU(let c), .switchMM(let c, _, _): c
         case .setPhysToMachine: nil
@@ -111,6 +154,8 @@ public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
              .exitMmap(let c, let mm), .mmAlloc(let c, let mm), .mmFree(let c, let mm):
             return "\(name)(cpu: \(c), mm: \(mm))"
         case .pteAlloc(let c, let mm, let va): return "pte-alloc(cpu: \(c), mm: \(mm), va: \(hex(va)))"
+        case .multicallEntry(let c), .dropOtherMMRef(let c): return "\(name)(cpu: \(c))"
+        case .exitMmapUnpin(let c, let mm): return "exit-mmap-unpin(cpu: \(c), mm: \(mm))"
         case .mmPinAll(let c), .mmUnpinAll(let c), .enterLazyMMU(let c), .leaveLazyMMU(let c), .leaveLazyCPU(let c):
             return "\(name)(cpu: \(c))"
         case .setPhysToMachine(let pfn, let mfn): return "set-phys-to-machine(pfn: \(pfn), mfn: \(mfn == P2M.invalidEntry ? "INVALID" : String(mfn)))"
@@ -169,6 +214,20 @@ extension GuestState {
     /// Why `op` may not run now (nil = applicable). Mirrors when Linux calls each function.
     public func notApplicableReason(_ op: GuestOp) -> String? {
         if bug != nil { return "the guest has hit a BUG" }
+        switch op {
+        case .multicallEntry(let c):
+            return validCPU(c) && !cpus[c].inFlight.isEmpty ? nil : "cpu \(c) has no multicall in flight"
+        case .dropOtherMMRef(let c):
+            guard validCPU(c), !cpus[c].pendingIPIs.isEmpty else { return "no cross call waits on cpu \(c)" }
+            return takesInterrupts(c) ? nil : "cpu \(c) has interrupts off (in a context switch or a multicall)"
+        case .exitMmapUnpin(let c, let mm):
+            guard validCPU(c), cpus[c].resume == .exitMmapUnpin(mm: mm) else { return "cpu \(c) is not in exit-mmap of mm \(mm)" }
+            return cpus[c].awaiting.isEmpty && cpus[c].inFlight.isEmpty ? nil : "cpu \(c) still waits for its cross calls or multicalls"
+        default:
+            break
+        }
+        if let c = op.cpu, validCPU(c), cpus[c].busy { return "cpu \(c) is inside an operation (a multicall in flight, or waiting for cross calls)" }
+        if let reason = lockReason(op) { return reason }
         if suspended, case .mmUnpinAll = op {} else if suspended { return "suspended (stop_machine)" }
         switch op {
         case .setPteAt(let c, let mm, let va, _), .ptepModifyProtCommit(let c, let mm, let va, _):
@@ -186,6 +245,9 @@ extension GuestState {
             }
             if cpus.indices.contains(where: { $0 != c && cpus[$0].lazyPTEPage == loc.pfn }) {
                 return "another cpu's lazy section holds the lock of PTE page \(loc.pfn)"
+            }
+            if let d = cpus.indices.first(where: { $0 != c && cpus[$0].heldPTELocks.contains(loc.pfn) }) {
+                return "cpu \(d) holds the lock of PTE page \(loc.pfn) (lock_pte, until its batch is issued)"
             }
             return nil
         case .setPmd(let c, let mm, let va, _), .setPud(let c, let mm, let va, _):
@@ -221,7 +283,9 @@ extension GuestState {
             return nil
         case .mmPinAll(let c):
             guard config.saveRestore, validCPU(c) else { return "save/restore is off" }
-            guard cpus.allSatisfy({ $0.lazyMode == .none }) else { return "a cpu is lazy (stop_machine waits)" }
+            guard cpus.allSatisfy({ $0.lazyMode == .none && !$0.busy && $0.pendingIPIs.isEmpty }) else {
+                return "a cpu is lazy or inside an operation (stop_machine waits)"
+            }
             return nil
         case .mmUnpinAll(let c):
             guard config.saveRestore, validCPU(c), suspended else { return "not suspended" }
@@ -268,7 +332,41 @@ extension GuestState {
             guard isProcessMM(mm), mms[mm]?.exited == true, let pgd = mms[mm]?.pgd else { return "mm \(mm) has not exited" }
             guard !mmInUse(mm), !mmInLazySection(mm), !isPagePinned(pgd) else { return "mm \(mm) is still referenced" }
             return nil
+        case .multicallEntry, .dropOtherMMRef, .exitMmapUnpin:
+            return nil   // decided above
         }
+    }
+
+    /// The locks `op` would wait for: an mm's `page_table_lock` (with the `mmap_sem` /
+    /// `mm_users` exclusion the seed relies on) held by another CPU's unfinished operation on
+    /// that mm; for the pinning walks, a PTE page lock another CPU holds (`lock_pte` would spin).
+    /// PTE updates take only their PTE page's lock (split PTE locks): checked with their address.
+    func lockReason(_ op: GuestOp) -> String? {
+        guard let mm = op.mm, mms.indices.contains(mm) else { return nil }
+        let me = op.cpu
+        switch op {
+        case .setPteAt, .ptepModifyProtCommit:
+            // Outside a lazy section (rmap, reclaim) only the PTE lock is held; a lazy
+            // section (zap_pte_range, change_pte_range) also holds the mm's mmap_sem.
+            guard let c = me, validCPU(c), cpus[c].lazyMode == .mmu else { return nil }
+        default:
+            break
+        }
+        if let d = cpus.indices.first(where: { $0 != me && cpus[$0].heldMMLocks.contains(mm) }) {
+            return "cpu \(d) holds the page_table_lock of mm \(mm) (its operation on the mm is unfinished)"
+        }
+        switch op {
+        case .pgdPin, .pgdUnpin, .activateMM, .dupMmap, .exitMmap:
+            let ptePages = (mms[mm]?.tablePages ?? [:]).filter { $0.value == .pte }.keys
+            for p in ptePages.sorted() {
+                if let d = cpus.indices.first(where: { $0 != me && (cpus[$0].heldPTELocks.contains(p) || cpus[$0].lazyPTEPage == p) }) {
+                    return "cpu \(d) holds the lock of PTE page \(p) of mm \(mm)"
+                }
+            }
+        default:
+            break
+        }
+        return nil
     }
 
     /// The first PTE update of a lazy MMU section fixes the mm and PTE page it works on.
@@ -280,12 +378,18 @@ extension GuestState {
 
     // MARK: - apply
 
-    /// Run one guest operation: `.notApplicable` (nothing changed) if Linux would not call it
-    /// now; else the seed's code on this state; `.failed` if it hit a BUG.
-    public mutating func apply(_ op: GuestOp) -> GuestOpResult {
+    /// One step of a CPU's program: `.notApplicable` (nothing changed) if Linux would not run
+    /// it now; else the seed's code up to the operation's first wait: the multicalls it issues
+    /// stay in flight (`multicall-entry` steps run them), `drop_mm_ref`'s cross calls are
+    /// queued (`drop-other-mm-ref`), and what follows them waits (`exit-mmap-unpin`). A direct
+    /// hypercall or plain store first completes what the CPU has in flight. `.failed` if it hit
+    /// a BUG. docs/model.md, "Steps".
+    public mutating func step(_ op: GuestOp) -> GuestOpResult {
         if notApplicableReason(op) != nil { return .notApplicable }
         issued = []
         walks = []
+        deferringCPU = op.leavesMulticallsInFlight ? op.cpu : nil
+        defer { deferringCPU = nil }
         switch op {
         case .setPteAt(let c, let mm, let va, let pte):
             guard let pgd = mms[mm]?.pgd, let loc = entryLocation(pgd: pgd, va: va, level: 1) else { return .notApplicable }
@@ -314,8 +418,15 @@ extension GuestState {
         case .dupMmap(let c, let mm):
             xenDupMmap(cpu: c, mm: mm)
         case .exitMmap(let c, let mm):
+            mms[mm]?.exited = true   // mm_users is 0: nothing new may use the mm
             xenExitMmap(cpu: c, mm: mm)
-            mms[mm]?.exited = true
+        case .exitMmapUnpin(let c, let mm):
+            cpus[c].resume = nil
+            xenExitMmapUnpin(cpu: c, mm: mm)
+        case .multicallEntry(let c):
+            runNextMulticallEntry(cpu: c)
+        case .dropOtherMMRef(let c):
+            deliverIPI(cpu: c)
         case .mmPinAll(let c):
             xenMMPinAll(cpu: c)
             suspended = true
@@ -331,9 +442,9 @@ extension GuestState {
         case .enterLazyMMU(let c):
             archEnterLazyMMUMode(cpu: c)
         case .leaveLazyMMU(let c):
+            // The section's locks (its PTE page's lock, the mm's mmap_sem) are held until its
+            // batch completes: released by releaseFinishedLocks.
             archLeaveLazyMMUMode(cpu: c)
-            cpus[c].lazyMM = nil
-            cpus[c].lazyPTEPage = nil
         case .switchMM(let c, let mm, let stayLazy):
             // context_switch: arch_enter_lazy_cpu_mode; switch_mm or enter_lazy_tlb; __switch_to
             // ends with arch_leave_lazy_cpu_mode.
@@ -358,6 +469,39 @@ extension GuestState {
         case .mmFree(let c, let mm):
             freeMMTables(cpu: c, mm: mm)
         }
+        if let c = op.cpu, validCPU(c) {
+            // An operation on an mm that left multicalls in flight keeps that mm's lock
+            // (`page_table_lock` / `mmap_sem`) until they complete.
+            if let mm = op.mm, cpus[c].busy, !op.isContinuation {
+                switch op {
+                case .setPteAt, .ptepModifyProtCommit: break
+                default: cpus[c].heldMMLocks.insert(mm)
+                }
+            }
+            releaseFinishedLocks(cpu: c)
+        }
+        if let bug { return .failed(bug) }
+        return .ok
+    }
+
+    /// One guest operation run to its end at once, as one indivisible step: `step`, then the
+    /// CPU's multicalls complete, its cross calls are delivered at once (wherever the targets
+    /// are: the atomic model's simplification) and its continuation runs. For tests of one
+    /// seed function; the explorer runs `step`.
+    public mutating func apply(_ op: GuestOp) -> GuestOpResult {
+        let r = step(op)
+        guard r == .ok, let c = op.cpu, validCPU(c) else { return r }
+        deferringCPU = nil
+        drainInFlight(cpu: c)
+        while bug == nil, let t = cpus.indices.first(where: { cpus[$0].pendingIPIs.contains { $0.from == c } }) {
+            deliverIPI(cpu: t)
+        }
+        if bug == nil, case .exitMmapUnpin(let mm)? = cpus[c].resume, cpus[c].awaiting.isEmpty {
+            cpus[c].resume = nil
+            xenExitMmapUnpin(cpu: c, mm: mm)
+            drainInFlight(cpu: c)
+        }
+        releaseFinishedLocks(cpu: c)
         if let bug { return .failed(bug) }
         return .ok
     }
@@ -406,9 +550,14 @@ extension GuestState {
         let pteVAs = userAddresses(step: 1)
         let pmdVAs = userAddresses(step: 2)
         let pudVAs = config.levels >= 3 ? userAddresses(step: 3) : []
-        let firstIdle = cpus.indices.first { cpus[$0].lazyMode == .none }
+        let firstIdle = cpus.indices.first { cpus[$0].lazyMode == .none && !cpus[$0].busy }
 
         for c in cpus.indices {
+            // The steps that continue an operation already under way on this CPU.
+            if !cpus[c].inFlight.isEmpty { ops.append(.multicallEntry(cpu: c)) }
+            if !cpus[c].pendingIPIs.isEmpty { ops.append(.dropOtherMMRef(cpu: c)) }
+            if case .exitMmapUnpin(let mm)? = cpus[c].resume { ops.append(.exitMmapUnpin(cpu: c, mm: mm)) }
+            if cpus[c].busy { continue }
             switch cpus[c].lazyMode {
             case .cpu:
                 ops.append(.leaveLazyCPU(cpu: c))
@@ -471,7 +620,7 @@ extension GuestState {
             if config.saveRestore { ops.append(.mmPinAll(cpu: c)) }
         }
         // dup-mmap needs a CPU running a process: the lowest idle one that does.
-        if let c = cpus.indices.first(where: { cpus[$0].lazyMode == .none && cpus[$0].currentMM != nil }), c != firstIdle {
+        if let c = cpus.indices.first(where: { cpus[$0].lazyMode == .none && !cpus[$0].busy && cpus[$0].currentMM != nil }), c != firstIdle {
             for mm in processMMs { ops.append(.dupMmap(cpu: c, mm: mm)) }
         }
         return ops.filter { notApplicableReason($0) == nil }

@@ -17,6 +17,15 @@ public enum GuestMutation: String, CaseIterable, Hashable, Sendable, Codable {
     /// `xen_exit_mmap` without `drop_mm_ref`: other CPUs keep their (lazy) reference to the mm's
     /// page table while it is unpinned and remapped read-write.
     case skipDropMMRef = "skip-drop-mm-ref"
+    /// `pin_page` / `unpin_page` without `lock_pte` (and no `do_unlock`): another CPU's plain
+    /// store to a PTE page may land between the batch's read-only remap and its pin (or, on
+    /// unpin, between the unpin and the read-write remap). The lock the seed takes for this.
+    case skipLockPTE = "skip-lock-pte"
+    /// `drop_mm_ref` / `drop_other_mm_ref` as before Linux commit 9f79991d ("xen: deal with
+    /// stale cr3 values when unpinning pagetables"): only `cpu_vm_mask` is asked, nobody looks
+    /// at `xen_current_cr3`, and no `arch_flush_lazy_cpu_mode`; a CPU whose cr3 load is still
+    /// queued in its context switch keeps the table loaded in Xen while it is unpinned.
+    case skipCurrentCR3Scan = "skip-current-cr3-scan"
 }
 
 /// The page-table levels as the seed names them (`enum pt_level`).
@@ -71,6 +80,23 @@ public struct GuestCPU: Hashable, Sendable, Codable {
     /// update of the section, cleared when it ends. The model's stand-in for those locks.
     public var lazyMM: Int?
     public var lazyPTEPage: Int?
+    /// Multicalls this CPU has issued that Xen has not finished (`HYPERVISOR_multicall` in
+    /// progress): Xen runs one entry per step and other CPUs run in between, as on Xen. The CPU
+    /// is inside the hypercall (interrupts off, `xen_mc_flush`'s `local_irq_save`) until the
+    /// last entry and its callbacks have run.
+    public var inFlight: [InFlightMulticall]
+    /// The CPUs this CPU has sent a cross call to and waits for (`smp_call_function_mask(...,
+    /// wait=1)`): each leaves the set once its handler has run.
+    public var awaiting: Set<Int>
+    /// Cross calls sent to this CPU and not yet handled, oldest first. Delivered only while
+    /// the CPU has interrupts on: not in a context switch, not inside a multicall.
+    public var pendingIPIs: [PendingIPI]
+    /// What this CPU's operation does once its cross calls are answered.
+    public var resume: GuestContinuation?
+    /// The mms whose `page_table_lock` (and the `mmap_sem` / `mm_users` exclusion around it)
+    /// this CPU's unfinished operation holds: released when its multicalls have completed and
+    /// nothing is left to resume (`spin_unlock` right after `xen_pgd_pin` returns).
+    public var heldMMLocks: Set<Int>
 
     public init(activeMM: Int, cr3: Int) {
         self.currentMM = nil
@@ -83,7 +109,15 @@ public struct GuestCPU: Hashable, Sendable, Codable {
         self.heldPTELocks = []
         self.lazyMM = nil
         self.lazyPTEPage = nil
+        self.inFlight = []
+        self.awaiting = []
+        self.pendingIPIs = []
+        self.resume = nil
+        self.heldMMLocks = []
     }
+
+    /// Inside an operation: a multicall in progress, cross calls awaited, or a continuation.
+    public var busy: Bool { !inFlight.isEmpty || !awaiting.isEmpty || resume != nil }
 }
 
 /// One event of the ghost log of the last operation: what the guest asked of Xen, in order.
@@ -154,6 +188,9 @@ public struct GuestState: Sendable, Codable {
     public var issued: [IssuedCall]
     /// Ghost: the walks the last operation made.
     public var walks: [WalkRecord]
+    /// While a step runs: the CPU whose multicalls are left in flight when it issues them
+    /// (`xenMCFlush`); nil outside a step and in steps that complete their calls at once.
+    var deferringCPU: Int?
 
     public var config: MMUConfig { xen.config }
 

@@ -57,10 +57,12 @@ extension GuestState {
 
     /// `drop_other_mm_ref(mm)`, run on `cpu` by IPI: leave the mm if it is this CPU's active
     /// mm; if `xen_current_cr3` still names its pgd (a batched switch not yet issued), load
-    /// swapper_pg_dir and flush the lazy CPU batch.
+    /// swapper_pg_dir and flush the lazy CPU batch (the second half came with Linux commit
+    /// 9f79991d; the `skip-current-cr3-scan` mutation leaves it out).
     mutating func dropOtherMMRef(cpu: Int, mm: Int) {
         guard let pgd = mms[mm]?.pgd else { return }
         if cpus[cpu].activeMM == mm { leaveMM(cpu: cpu) }
+        if mutations.contains(.skipCurrentCR3Scan) { return }
         if cpus[cpu].xenCurrentCR3 == pgd {
             loadCR3(cpu: cpu, pgd: swapperPgDir)
             archFlushLazyCPUMode(cpu: cpu)
@@ -68,38 +70,59 @@ extension GuestState {
     }
 
     /// `drop_mm_ref(mm)` (SMP) on `cpu`: switch this CPU off the mm (`load_cr3(swapper_pg_dir)`
-    /// if the mm is its current mm, else `leave_mm`, then `arch_flush_lazy_cpu_mode`); then IPI
-    /// (`smp_call_function_mask`, waiting; the caller excluded) every CPU in `cpu_vm_mask` or
-    /// whose `xen_current_cr3` names the pgd, to run `drop_other_mm_ref`.
-    /// The model delivers the IPIs in CPU order, at once (see docs: interrupts between ops).
-    mutating func dropMMRef(cpu: Int, mm: Int) {
-        guard let m = mms[mm] else { return }
+    /// if the mm is its current mm, else `leave_mm`, then `arch_flush_lazy_cpu_mode`); then
+    /// send `drop_other_mm_ref` (`smp_call_function_mask`, waiting; the caller excluded) to every
+    /// CPU in `cpu_vm_mask` or whose `xen_current_cr3` names the pgd. The calls are state
+    /// (`CrossCall.swift`): the caller waits until each target has run the handler. Returns
+    /// whether the caller now waits.
+    mutating func dropMMRef(cpu: Int, mm: Int) -> Bool {
+        guard let m = mms[mm] else { return false }
+        let scan = !mutations.contains(.skipCurrentCR3Scan)
         if cpus[cpu].activeMM == mm {
             if cpus[cpu].currentMM == mm { loadCR3(cpu: cpu, pgd: swapperPgDir) } else { leaveMM(cpu: cpu) }
-            archFlushLazyCPUMode(cpu: cpu)
+            if scan { archFlushLazyCPUMode(cpu: cpu) }
         }
         var mask = mms[mm]?.cpuVMMask ?? []
-        for c in cpus.indices where cpus[c].xenCurrentCR3 == m.pgd { mask.insert(c) }
-        for c in mask.sorted() where c != cpu && cpus.indices.contains(c) { dropOtherMMRef(cpu: c, mm: mm) }
+        if scan { for c in cpus.indices where cpus[c].xenCurrentCR3 == m.pgd { mask.insert(c) } }
+        let targets = mask.sorted().filter { $0 != cpu && cpus.indices.contains($0) }
+        guard !targets.isEmpty else { return false }
+        // The sender's own cr3 load completes before it sends (program order).
+        drainInFlight(cpu: cpu)
+        sendDropOtherMMRef(from: cpu, to: targets, mm: mm)
+        return true
     }
 
     /// `xen_exit_mmap(mm)`: `drop_mm_ref(mm)`; then, under the page-table lock, unpin the pgd if
-    /// it is pinned (it may not be, in execve's error path).
+    /// it is pinned (it may not be, in execve's error path). When `drop_mm_ref` waits for other
+    /// CPUs, the unpin is the continuation `exit-mmap-unpin` (`xenExitMmapUnpin`).
     mutating func xenExitMmap(cpu: Int, mm: Int) {
-        if !mutations.contains(.skipDropMMRef) { dropMMRef(cpu: cpu, mm: mm) }
+        let waits = mutations.contains(.skipDropMMRef) ? false : dropMMRef(cpu: cpu, mm: mm)
+        if waits {
+            cpus[cpu].resume = .exitMmapUnpin(mm: mm)
+            return
+        }
+        xenExitMmapUnpin(cpu: cpu, mm: mm)
+    }
+
+    /// The rest of `xen_exit_mmap` after `drop_mm_ref`: `spin_lock(&mm->page_table_lock)`;
+    /// unpin if pinned; `spin_unlock`.
+    mutating func xenExitMmapUnpin(cpu: Int, mm: Int) {
         guard let pgd = mms[mm]?.pgd else { return }
+        cpus[cpu].heldMMLocks.insert(mm)
         if isPagePinned(pgd) { xenPgdUnpin(cpu: cpu, pgd: pgd) }
     }
 
     /// `xen_activate_mm(prev, next)`: pin next's pgd (under its page-table lock).
     mutating func xenActivateMM(cpu: Int, next: Int) {
         guard let pgd = mms[next]?.pgd else { return }
+        cpus[cpu].heldMMLocks.insert(next)
         xenPgdPin(cpu: cpu, pgd: pgd)
     }
 
     /// `xen_dup_mmap(oldmm, mm)`: pin the new mm's pgd (oldmm is not used).
     mutating func xenDupMmap(cpu: Int, mm: Int) {
         guard let pgd = mms[mm]?.pgd else { return }
+        cpus[cpu].heldMMLocks.insert(mm)
         xenPgdPin(cpu: cpu, pgd: pgd)
     }
 
@@ -112,7 +135,8 @@ extension GuestState {
         return out
     }
 
-    /// Pages some process maps (present PTEs of its PTE pages), or some CPU's queued batch names.
+    /// Pages some process maps (present PTEs of its PTE pages), or some CPU's queued or
+    /// in-flight batch names.
     func pagesInUse() -> Set<Int> {
         var used = Set<Int>()
         for case let mm? in mms.dropFirst() {
@@ -123,7 +147,7 @@ extension GuestState {
             }
         }
         for c in cpus {
-            for call in c.mc.entries {
+            for call in c.mc.entries + c.inFlight.flatMap(\.entries) {
                 switch call {
                 case .updateVAMapping(_, let val, _): if val.isPresent { used.insert(mfnToPFN(val.frame)) }
                 case .mmuUpdate(let rs):

@@ -38,6 +38,9 @@ public struct MulticallBuffer: Hashable, Sendable, Codable {
 
     public var isEmpty: Bool { entries.isEmpty && callbacks.isEmpty && argBytes == 0 }
 
+    /// `roundup(argidx, sizeof(u64))`: where `__xen_mc_entry` places the next entry's arguments.
+    static func alignedArgs(_ bytes: Int) -> Int { (bytes + 7) / 8 * 8 }
+
     /// The argument bytes a queued call occupies.
     static func argSize(_ call: Hypercall) -> Int {
         switch call {
@@ -45,6 +48,28 @@ public struct MulticallBuffer: Hashable, Sendable, Codable {
         case .mmuextOp(let ops): ops.count * mmuextOpSize
         case .updateVAMapping: 0
         }
+    }
+}
+
+/// A multicall Xen is executing for a CPU (`HYPERVISOR_multicall` of a flushed buffer): its
+/// entries run one per step, in order, each with its own result (other vCPUs run between
+/// entries, as Xen lets them); after the last, `xen_mc_flush` runs the callbacks and
+/// `BUG_ON(ret)` if an entry failed.
+public struct InFlightMulticall: Hashable, Sendable, Codable {
+    /// The entries not yet run, in order.
+    public var entries: [Hypercall]
+    /// The callbacks queued with the batch (`xen_mc_callback`).
+    public var callbacks: [MulticallCallback]
+    /// The first failure so far (the BUG's message once the batch is done).
+    public var failure: String?
+    /// Entries already run (for messages: the index of an entry in its batch).
+    public var done: Int
+
+    public init(entries: [Hypercall], callbacks: [MulticallCallback]) {
+        self.entries = entries
+        self.callbacks = callbacks
+        self.failure = nil
+        self.done = 0
     }
 }
 
@@ -61,10 +86,22 @@ extension GuestState {
     /// and gets its own result whatever the others did; a batched `mmu_update` inside stops at
     /// its first failing request), empty the buffer, run the callbacks, then
     /// `BUG_ON(ret)` if any entry failed. An empty buffer issues nothing.
+    ///
+    /// In a step that leaves its multicalls in flight (`deferringCPU`), the batch is handed to
+    /// Xen and runs entry by entry in later steps (`runNextMulticallEntry`); otherwise (and
+    /// after anything this CPU still has in flight) it runs here, whole.
     mutating func xenMCFlush(cpu: Int) {
         guard cpus.indices.contains(cpu) else { return }
         let b = cpus[cpu].mc
         cpus[cpu].mc = MulticallBuffer()
+        if deferringCPU == cpu {
+            if !b.entries.isEmpty || !b.callbacks.isEmpty {
+                cpus[cpu].inFlight.append(InFlightMulticall(entries: b.entries, callbacks: b.callbacks))
+            }
+            return
+        }
+        drainInFlight(cpu: cpu)
+        if bug != nil { return }
         if !b.entries.isEmpty {
             let results = HypercallBatch.multicall(b.entries) { call in xen.hypercall(call, vcpu: cpu) }
             issued.append(.multicall(vcpu: cpu, b.entries, results))
@@ -77,6 +114,64 @@ extension GuestState {
         }
     }
 
+    /// Xen runs the next entry of `cpu`'s oldest multicall in flight; after its last entry the
+    /// callbacks run, then `xen_mc_flush`'s `BUG_ON(ret)`. No effect when nothing is in flight.
+    mutating func runNextMulticallEntry(cpu: Int) {
+        guard cpus.indices.contains(cpu), var b = cpus[cpu].inFlight.first else { return }
+        if let call = b.entries.first {
+            let r = HypercallBatch.multicall([call]) { c in xen.hypercall(c, vcpu: cpu) }[0]
+            issued.append(.multicall(vcpu: cpu, [call], [r]))
+            if !r.succeeded, b.failure == nil {
+                b.failure = "xen_mc_flush on cpu \(cpu): multicall entry \(b.done) \(call) failed: \(r)"
+            }
+            b.entries.removeFirst()
+            b.done += 1
+        }
+        if b.entries.isEmpty {
+            cpus[cpu].inFlight.removeFirst()
+            for cb in b.callbacks { run(cb, cpu: cpu) }
+            if let f = b.failure { BUG(f) }
+        } else {
+            cpus[cpu].inFlight[0] = b
+        }
+        releaseFinishedLocks(cpu: cpu)
+    }
+
+    /// Run everything `cpu` has in flight to the end, in order (the CPU needs Xen's answers
+    /// before its next access to shared state): each batch's remaining entries at once, logged
+    /// as one multicall, then its callbacks and `BUG_ON`. Stops at a BUG.
+    mutating func drainInFlight(cpu: Int) {
+        guard cpus.indices.contains(cpu) else { return }
+        while bug == nil, let b = cpus[cpu].inFlight.first {
+            cpus[cpu].inFlight.removeFirst()
+            var failure = b.failure
+            if !b.entries.isEmpty {
+                let results = HypercallBatch.multicall(b.entries) { call in xen.hypercall(call, vcpu: cpu) }
+                issued.append(.multicall(vcpu: cpu, b.entries, results))
+                if failure == nil, let i = results.firstIndex(where: { !$0.succeeded }) {
+                    failure = "xen_mc_flush on cpu \(cpu): multicall entry \(b.done + i) \(b.entries[i]) failed: \(results[i])"
+                }
+            }
+            for cb in b.callbacks { run(cb, cpu: cpu) }
+            if let failure { BUG(failure) }
+        }
+        releaseFinishedLocks(cpu: cpu)
+    }
+
+    /// The locks an operation holds are released once it has nothing left in flight and
+    /// nothing to resume: its mms' `page_table_lock` (the `spin_unlock` after `xen_pgd_pin` /
+    /// `xen_pgd_unpin`) and a finished lazy MMU section's PTE lock and `mmap_sem`.
+    mutating func releaseFinishedLocks(cpu: Int) {
+        guard cpus.indices.contains(cpu), !cpus[cpu].busy else { return }
+        cpus[cpu].heldMMLocks = []
+        if cpus[cpu].lazyMode != .mmu {
+            // A lazy MMU section ends once its batch has completed (`arch_leave_lazy_mmu_mode`
+            // flushes before the section unlocks its PTE page and releases mmap_sem).
+            cpus[cpu].lazyMM = nil
+            cpus[cpu].lazyPTEPage = nil
+        }
+    }
+
     /// Run one multicall callback on `cpu`.
     mutating func run(_ cb: MulticallCallback, cpu: Int) {
         switch cb {
@@ -86,21 +181,27 @@ extension GuestState {
     }
 
     /// `__xen_mc_entry(args)` + `MULTI_*`: queue `call` on `cpu`'s buffer, flushing first when
-    /// the buffer has no room (`mcidx == MC_BATCH || argidx + args > MC_ARGS`).
+    /// the buffer has no room (`mcidx == MC_BATCH || roundup(argidx, 8) + args > MC_ARGS`;
+    /// the entry's arguments start at the next multiple of 8 bytes; Linux 2.6.27, the seed's
+    /// `multicalls.c`, which has `xen_mc_extend_args`).
     mutating func xenMCEntry(cpu: Int, _ call: Hypercall) {
         guard cpus.indices.contains(cpu) else { return }
         let size = MulticallBuffer.argSize(call)
-        if cpus[cpu].mc.entries.count == config.multicallBatch || cpus[cpu].mc.argBytes + size > MulticallBuffer.argsBytes(batch: config.multicallBatch) {
+        var start = MulticallBuffer.alignedArgs(cpus[cpu].mc.argBytes)
+        if cpus[cpu].mc.entries.count == config.multicallBatch || start + size > MulticallBuffer.argsBytes(batch: config.multicallBatch) {
             xenMCFlush(cpu: cpu)
+            start = MulticallBuffer.alignedArgs(cpus[cpu].mc.argBytes)
         }
         cpus[cpu].mc.entries.append(call)
-        cpus[cpu].mc.argBytes += size
+        cpus[cpu].mc.argBytes = start + size
     }
 
     /// `extend_mmu_update(u)`: `xen_mc_extend_args(__HYPERVISOR_mmu_update, sizeof(*u))` appends
     /// the request to the last queued entry when that entry is an `mmu_update` and the argument
     /// space has room (the call's count grows); otherwise a new one-request `mmu_update` entry
-    /// is queued (`__xen_mc_entry` + `MULTI_mmu_update`).
+    /// is queued (`__xen_mc_entry` + `MULTI_mmu_update`). Room: `argidx + size <= MC_ARGS`, with
+    /// no rounding (2.6.27's `if ((b->argidx + size) > MC_ARGS) return ret;`; later kernels made
+    /// every such test `>=`).
     mutating func extendMMUUpdate(cpu: Int, _ request: MMUUpdateRequest) {
         guard cpus.indices.contains(cpu) else { return }
         let size = MulticallBuffer.mmuUpdateSize
@@ -129,6 +230,7 @@ extension GuestState {
 
     /// A direct `HYPERVISOR_*` call (not batched), logged.
     mutating func directHypercall(cpu: Int, _ call: Hypercall) -> HypercallResult {
+        drainInFlight(cpu: cpu)
         let r = xen.hypercall(call, vcpu: cpu)
         issued.append(.hypercall(vcpu: cpu, call, r))
         return r
@@ -139,6 +241,7 @@ extension GuestState {
     /// emulated (writable-pagetable assist), anything else faults. Returns the outcome.
     @discardableResult
     mutating func plainStore(cpu: Int, pfn: Int, slot: Int, _ val: PTE) -> Result<XenState.StoreOutcome, XenError> {
+        drainInFlight(cpu: cpu)
         let va = directMapVA(pfn)
         let r = xen.guestStore(vcpu: cpu, va: va, slot: slot, val: val)
         switch r {

@@ -38,12 +38,13 @@ extension GuestState {
     mutating func pinPage(cpu: Int, pfn: Int, level: PTLevel) -> Bool {
         if pagePinned.contains(pfn) { return false }   // already pinned
         pagePinned.insert(pfn)
-        if level == .pte { cpus[cpu].heldPTELocks.insert(pfn) }   // lock_pte
+        let lock = level == .pte && !mutations.contains(.skipLockPTE)
+        if lock { cpus[cpu].heldPTELocks.insert(pfn) }   // lock_pte
         let ro = ptePfnToMFN(PTE(frame: pfn, flags: GuestState.pageKernelRO))
         xenMCEntry(cpu: cpu, .updateVAMapping(va: directMapVA(pfn), val: ro, flush: level == .pgd ? .tlbFlush : .none))
         if level == .pte {
             xenDoPin(cpu: cpu, .pin(level: 1), pfn: pfn)
-            xenMCCallback(cpu: cpu, .doUnlock(ptePfn: pfn))
+            if lock { xenMCCallback(cpu: cpu, .doUnlock(ptePfn: pfn)) }
         }
         return false
     }
@@ -54,13 +55,12 @@ extension GuestState {
     mutating func unpinPage(cpu: Int, pfn: Int, level: PTLevel) -> Bool {
         guard pagePinned.contains(pfn) else { return false }
         pagePinned.remove(pfn)
-        if level == .pte {
-            cpus[cpu].heldPTELocks.insert(pfn)
-            xenDoPin(cpu: cpu, .unpin, pfn: pfn)
-        }
+        let lock = level == .pte && !mutations.contains(.skipLockPTE)
+        if lock { cpus[cpu].heldPTELocks.insert(pfn) }   // lock_pte
+        if level == .pte { xenDoPin(cpu: cpu, .unpin, pfn: pfn) }
         let rw = ptePfnToMFN(PTE(frame: pfn, flags: GuestState.pageKernel))
         xenMCEntry(cpu: cpu, .updateVAMapping(va: directMapVA(pfn), val: rw, flush: level == .pgd ? .tlbFlush : .none))
-        if level == .pte { xenMCCallback(cpu: cpu, .doUnlock(ptePfn: pfn)) }
+        if lock { xenMCCallback(cpu: cpu, .doUnlock(ptePfn: pfn)) }
         return false   // never need to flush on unpin
     }
 
