@@ -11,7 +11,7 @@ extension FastXen {
         case .noPagetableFromWritable: return checkNoPagetableFromWritable(s)
         case .validatedEntries: return checkValidatedEntries(s)
         case .countsMatch: return checkCountsMatch(s)
-        case .p2mRoundtrip, .walkLimit, .noFailedHypercall, .pinnedTablesReadOnly, .noStaleCR3: return nil
+        case .p2mRoundtrip, .walkLimit, .noFailedHypercall, .pinnedTablesReadOnly, .noStaleCR3, .pagePinnedAgrees: return nil
         }
     }
 

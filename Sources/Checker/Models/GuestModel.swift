@@ -23,12 +23,19 @@ public struct GuestModel: Model {
         enabled = spec.operations.map(Set.init)
     }
 
+    /// `multicall-entry`, `drop-other-mm-ref`, `exit-mmap-unpin`, and `leave-lazy-cpu` (a
+    /// context switch always ends).
+    static let alwaysOffered: Set<String> = ["multicall-entry", "drop-other-mm-ref", "exit-mmap-unpin", "leave-lazy-cpu"]
+
     public func initialStates() -> [GuestState] { [GuestState(config: spec.config, mutations: mutations)] }
 
     public func actions(in state: GuestState) -> [GuestOp] {
         let all = state.enabledOperations()
         guard let enabled else { return all }
-        return all.filter { enabled.contains($0.name) }
+        // The steps that finish an operation already started are part of it, not operations
+        // a spec chooses: always offered, so a filtered spec never leaves a CPU stuck
+        // half-way (and reports "holds" for states where nothing could go on).
+        return all.filter { enabled.contains($0.name) || GuestModel.alwaysOffered.contains($0.name) }
     }
 
     /// An operation whose seed preconditions do not hold is not a transition; a

@@ -13,6 +13,7 @@ extension GuestState {
         case .noFailedHypercall: return bug
         case .pinnedTablesReadOnly: return checkPinnedTablesReadOnly()
         case .noStaleCR3: return checkNoStaleCR3()
+        case .pagePinnedAgrees: return checkPagePinnedAgrees()
         }
     }
 
@@ -101,8 +102,9 @@ extension GuestState {
     /// before the read-only remaps of the same batch run, as in the seed: the page-table lock
     /// held until the batch completes keeps the window private).
     func checkPinnedTablesReadOnly() -> String? {
-        for (mm, pgd) in pgds() where isPagePinned(pgd) && !cpus.contains(where: { $0.heldMMLocks.contains(mm) }) {
-            for (pfn, level) in tablePages(of: pgd).sorted(by: { $0.key < $1.key }) {
+        let pending = pagesWithPendingCalls()
+        for (mm, pgd) in pgds() where isPagePinned(pgd) {
+            for (pfn, level) in tablePages(of: pgd).sorted(by: { $0.key < $1.key }) where !pending.contains(pfn) {
                 if let why = kernelMapsWritable(pfn) {
                     return "page \(pfn) (\(level.rawValue) of the pinned pgd \(pgd) of mm \(mm)) \(why)"
                 }
@@ -134,9 +136,8 @@ extension GuestState {
     /// what the batch will do and only Xen's pin is checked: the batch itself orders the cr3
     /// load before the unpin.
     func checkNoStaleCR3() -> String? {
-        let inProgress = Set(cpus.flatMap(\.heldMMLocks))
-        let pgdsInProgress = Set(pgds().filter { inProgress.contains($0.mm) }.map(\.pgd))
-        func guestPinned(_ pfn: Int) -> Bool { isPagePinned(pfn) || pgdsInProgress.contains(pfn) }
+        let pending = pagesWithPendingCalls()
+        func guestPinned(_ pfn: Int) -> Bool { isPagePinned(pfn) || pending.contains(pfn) }
         for (v, root) in xen.cr3.enumerated() {
             guard let root else { continue }
             let pfn = mfnToPFN(root)
@@ -149,6 +150,63 @@ extension GuestState {
             let mfn = pfnToMFN(pfn)
             if !guestPinned(pfn) || !(xen.isFrame(mfn) && xen.frames[mfn].pinned) {
                 return "cpu \(c)'s xen_current_cr3 is pfn \(pfn), which is not a pinned table"
+            }
+        }
+        return nil
+    }
+
+    /// The pages some CPU has a call queued or in flight for: a remap of the page in the
+    /// kernel's direct map, or a pin, unpin or cr3 load of its frame, and every page of a
+    /// tree whose root has one. PagePinned is set (or
+    /// cleared) when the call is queued, so until the call has run the guest's bookkeeping
+    /// says what Xen is about to have.
+    func pagesWithPendingCalls() -> Set<Int> {
+        var out = Set<Int>()
+        func note(_ call: Hypercall) {
+            switch call {
+            case .updateVAMapping(let va, _, _):
+                if let p = pfn(ofDirectMapVA: va) { out.insert(p) }
+            case .mmuextOp(let ops):
+                for op in ops {
+                    switch op {
+                    case .pin(_, let mfn), .unpin(let mfn), .newBaseptr(let mfn): out.insert(mfnToPFN(mfn))
+                    case .tlbFlush: break
+                    }
+                }
+            case .mmuUpdate:
+                break
+            }
+        }
+        for c in cpus {
+            c.mc.entries.forEach(note)
+            c.inFlight.forEach { $0.entries.forEach(note) }
+        }
+        // A pending pin or unpin of a root covers its whole tree: the upper tables become
+        // (or stop being) live tables in Xen only when the root's (un)pin runs.
+        for (_, pgd) in pgds() where out.contains(pgd) { out.formUnion(tablePages(of: pgd).keys) }
+        return out
+    }
+
+    /// `page-pinned-agrees`: the guest's PagePinned / SavePinned bits say what Xen has:
+    /// SavePinned implies PagePinned (`xen_mm_unpin_all`'s `BUG_ON(!PagePinned(page))`); a
+    /// frame Xen holds pinned is PagePinned (else Linux would free and reuse a pinned page);
+    /// a PagePinned page is a live page table in Xen (validated, a page-table type), which is
+    /// what makes `xen_set_pmd` / `xen_set_pte` choose the hypercall for it. Pages of an mm
+    /// whose pin or unpin is still in flight are checked once it has completed.
+    func checkPagePinnedAgrees() -> String? {
+        for p in savePinned.sorted() where !pagePinned.contains(p) {
+            return "page \(p) is SavePinned but not PagePinned"
+        }
+        let pending = pagesWithPendingCalls()
+        for pfn in 0..<config.pfns where !pending.contains(pfn) {
+            let mfn = pfnToMFN(pfn)
+            guard xen.isFrame(mfn) else { continue }
+            let f = xen.frames[mfn]
+            if f.pinned && !pagePinned.contains(pfn) {
+                return "frame \(mfn) (pfn \(pfn)) is pinned in Xen but not PagePinned"
+            }
+            if pagePinned.contains(pfn) && !(f.validated && f.type.level != nil) {
+                return "page \(pfn) is PagePinned but frame \(mfn) is \(f.validated ? "" : "not validated, ")type \(f.type) in Xen"
             }
         }
         return nil

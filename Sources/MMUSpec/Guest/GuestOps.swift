@@ -222,7 +222,8 @@ extension GuestState {
             return takesInterrupts(c) ? nil : "cpu \(c) has interrupts off (in a context switch or a multicall)"
         case .exitMmapUnpin(let c, let mm):
             guard validCPU(c), cpus[c].resume == .exitMmapUnpin(mm: mm) else { return "cpu \(c) is not in exit-mmap of mm \(mm)" }
-            return cpus[c].awaiting.isEmpty && cpus[c].inFlight.isEmpty ? nil : "cpu \(c) still waits for its cross calls or multicalls"
+            guard cpus[c].awaiting.isEmpty && cpus[c].inFlight.isEmpty else { return "cpu \(c) still waits for its cross calls or multicalls" }
+            return lockReason(op)
         default:
             break
         }
@@ -232,7 +233,11 @@ extension GuestState {
         switch op {
         case .setPteAt(let c, let mm, let va, _), .ptepModifyProtCommit(let c, let mm, let va, _):
             guard notSwitching(c) else { return "cpu \(c) missing or in a context switch" }
-            guard mm == GuestState.initMM || isLiveMM(mm), let pgd = mms[mm]?.pgd else { return "mm \(mm) is not live" }
+            // rmap and reclaim (try_to_unmap_one) still reach an exited mm's PTEs until its
+            // tables are freed: a set-pte-at outside any lazy section.
+            var reclaim = false
+            if case .setPteAt = op, isProcessMM(mm), mms[mm]?.exited == true, cpus[c].lazyMode == .none { reclaim = true }
+            guard mm == GuestState.initMM || isLiveMM(mm) || reclaim, let pgd = mms[mm]?.pgd else { return "mm \(mm) is not live" }
             guard let loc = entryLocation(pgd: pgd, va: va, level: 1) else { return "no PTE page maps that address" }
             if case .ptepModifyProtCommit = op {
                 guard config.preserveAD else { return "MMU_PT_UPDATE_PRESERVE_AD is off" }
@@ -250,14 +255,23 @@ extension GuestState {
                 return "cpu \(d) holds the lock of PTE page \(loc.pfn) (lock_pte, until its batch is issued)"
             }
             return nil
-        case .setPmd(let c, let mm, let va, _), .setPud(let c, let mm, let va, _):
+        case .setPmd(let c, let mm, let va, let val), .setPud(let c, let mm, let va, let val):
             guard idleCPU(c) else { return "cpu \(c) missing or lazy (lazy sections only update PTEs)" }
             guard mm == GuestState.initMM || isLiveMM(mm), let pgd = mms[mm]?.pgd else { return "mm \(mm) is not live" }
             let level: Int
             if case .setPud = op { level = 3 } else { level = 2 }
             guard level <= config.levels else { return "the level is folded" }
-            guard entryLocation(pgd: pgd, va: va, level: level) != nil else { return "no table holds that entry" }
+            guard let loc = entryLocation(pgd: pgd, va: va, level: level) else { return "no table holds that entry" }
             guard !mmInLazySection(mm) else { return "a lazy section works on mm \(mm) (mmap_sem)" }
+            // Clearing an entry of a process table is free_pgtables' work (free_pte_range,
+            // free_pmd_range), which runs after the range is unmapped: the table it frees is empty.
+            if !val.isPresent, mm != GuestState.initMM, let old = readEntry(pfn: loc.pfn, slot: loc.slot), old.isPresent {
+                let child = mfnToPFN(old.frame)
+                if mms[mm]?.tablePages[child] != nil,
+                   (0..<ptrsPerTable).contains(where: { readEntry(pfn: child, slot: $0)?.isPresent == true }) {
+                    return "the table at page \(child) still has entries (free_pgtables runs after unmapping)"
+                }
+            }
             return nil
         case .pgdPin(let c, let mm):
             guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
@@ -353,10 +367,15 @@ extension GuestState {
             break
         }
         if let d = cpus.indices.first(where: { $0 != me && cpus[$0].heldMMLocks.contains(mm) }) {
+            if case .switchMM = op {
+                // Not a lock: while the pin of exec or fork is unfinished, no other task of
+                // the mm exists yet (mm_users).
+                return "cpu \(d) has not finished pinning mm \(mm): no task can run on it yet"
+            }
             return "cpu \(d) holds the page_table_lock of mm \(mm) (its operation on the mm is unfinished)"
         }
         switch op {
-        case .pgdPin, .pgdUnpin, .activateMM, .dupMmap, .exitMmap:
+        case .pgdPin, .pgdUnpin, .activateMM, .dupMmap, .exitMmap, .exitMmapUnpin:
             let ptePages = (mms[mm]?.tablePages ?? [:]).filter { $0.value == .pte }.keys
             for p in ptePages.sorted() {
                 if let d = cpus.indices.first(where: { $0 != me && (cpus[$0].heldPTELocks.contains(p) || cpus[$0].lazyPTEPage == p) }) {
@@ -367,6 +386,18 @@ extension GuestState {
             break
         }
         return nil
+    }
+
+    /// After `old` was replaced by `val` in an upper table of `mm`: if that cleared the entry of
+    /// a level-`level` table page of the mm, free it as `free_pgtables` does (`pte_free_tlb` /
+    /// `pmd_free_tlb` -> `xen_release_pt` / `xen_release_pd`); the page leaves the mm and is
+    /// free for reuse at once.
+    mutating func releaseClearedTable(cpu: Int, mm: Int, old: PTE?, val: PTE, level: PTLevel) {
+        guard !val.isPresent, let old, old.isPresent, bug == nil, mm != GuestState.initMM else { return }
+        let page = mfnToPFN(old.frame)
+        guard mms[mm]?.tablePages[page] == level else { return }
+        xenReleasePTPage(cpu: cpu, pfn: page, level: level)
+        mms[mm]?.tablePages[page] = nil
     }
 
     /// The first PTE update of a lazy MMU section fixes the mm and PTE page it works on.
@@ -397,10 +428,19 @@ extension GuestState {
             xenSetPTEAt(cpu: c, mm: mm, addr: va, EntryPointer(pfn: loc.pfn, slot: loc.slot), ptePfnToMFN(pte))
         case .setPmd(let c, let mm, let va, let val):
             guard let pgd = mms[mm]?.pgd, let loc = entryLocation(pgd: pgd, va: va, level: 2) else { return .notApplicable }
+            let old = readEntry(pfn: loc.pfn, slot: loc.slot)
             xenSetPMD(cpu: c, EntryPointer(pfn: loc.pfn, slot: loc.slot), ptePfnToMFN(val))
+            // Clearing the entry of a PTE page of this mm is `free_pte_range`: `pmd_clear`,
+            // then `pte_free_tlb` -> `xen_release_pt` (unpin, read-write remap) and the page
+            // goes back to the allocator at once.
+            releaseClearedTable(cpu: c, mm: mm, old: old, val: val, level: .pte)
         case .setPud(let c, let mm, let va, let val):
             guard let pgd = mms[mm]?.pgd, let loc = entryLocation(pgd: pgd, va: va, level: 3) else { return .notApplicable }
+            let old = readEntry(pfn: loc.pfn, slot: loc.slot)
             xenSetPUD(cpu: c, EntryPointer(pfn: loc.pfn, slot: loc.slot), ptePfnToMFN(val))
+            // Clearing the entry of a pmd page is `free_pmd_range`: `pud_clear`, then
+            // `pmd_free_tlb` -> `xen_release_pd` (read-write remap) and the page is free.
+            releaseClearedTable(cpu: c, mm: mm, old: old, val: val, level: .pmd)
         case .ptepModifyProtCommit(let c, let mm, let va, let pte):
             guard let pgd = mms[mm]?.pgd, let loc = entryLocation(pgd: pgd, va: va, level: 1) else { return .notApplicable }
             bindLazySection(cpu: c, mm: mm, ptePage: loc.pfn)
@@ -470,13 +510,12 @@ extension GuestState {
             freeMMTables(cpu: c, mm: mm)
         }
         if let c = op.cpu, validCPU(c) {
-            // An operation on an mm that left multicalls in flight keeps that mm's lock
-            // (`page_table_lock` / `mmap_sem`) until they complete.
-            if let mm = op.mm, cpus[c].busy, !op.isContinuation {
-                switch op {
-                case .setPteAt, .ptepModifyProtCommit: break
-                default: cpus[c].heldMMLocks.insert(mm)
-                }
+            switch op {
+            case .setPmd(_, let mm, _, _), .setPud(_, let mm, _, _), .pteAlloc(_, let mm, _), .pgdPin(_, let mm), .pgdUnpin(_, let mm):
+                // mmap_sem / page_table_lock held around the update until its batch has run.
+                holdMMLockUntilIssued(cpu: c, mm: mm)
+            default:
+                break
             }
             releaseFinishedLocks(cpu: c)
         }
@@ -575,6 +614,17 @@ extension GuestState {
                 for mm in processMMs {
                     ops.append(.activateMM(cpu: c, mm: mm))
                     ops.append(.exitMmap(cpu: c, mm: mm))
+                }
+            }
+            // rmap / reclaim on an exited mm whose tables are not freed yet (outside lazy sections).
+            if cpus[c].lazyMode == .none {
+                for mm in processMMs where mms[mm]?.exited == true {
+                    guard let pgd = mms[mm]?.pgd else { continue }
+                    for va in pteVAs {
+                        guard let loc = entryLocation(pgd: pgd, va: va, level: 1),
+                              let cur = readEntry(pfn: loc.pfn, slot: loc.slot), cur.isPresent else { continue }
+                        ops.append(.setPteAt(cpu: c, mm: mm, va: va, pte: .none))   // ptep_clear_flush
+                    }
                 }
             }
             // Page-table updates (also inside lazy MMU sections).

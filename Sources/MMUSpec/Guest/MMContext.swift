@@ -82,12 +82,13 @@ extension GuestState {
             if cpus[cpu].currentMM == mm { loadCR3(cpu: cpu, pgd: swapperPgDir) } else { leaveMM(cpu: cpu) }
             if scan { archFlushLazyCPUMode(cpu: cpu) }
         }
+        // This CPU's own cr3 load completes first (program order: `xen_mc_issue` returns
+        // before the scan reads `xen_current_cr3`).
+        drainInFlight(cpu: cpu)
         var mask = mms[mm]?.cpuVMMask ?? []
         if scan { for c in cpus.indices where cpus[c].xenCurrentCR3 == m.pgd { mask.insert(c) } }
         let targets = mask.sorted().filter { $0 != cpu && cpus.indices.contains($0) }
         guard !targets.isEmpty else { return false }
-        // The sender's own cr3 load completes before it sends (program order).
-        drainInFlight(cpu: cpu)
         sendDropOtherMMRef(from: cpu, to: targets, mm: mm)
         return true
     }
@@ -108,22 +109,22 @@ extension GuestState {
     /// unpin if pinned; `spin_unlock`.
     mutating func xenExitMmapUnpin(cpu: Int, mm: Int) {
         guard let pgd = mms[mm]?.pgd else { return }
-        cpus[cpu].heldMMLocks.insert(mm)
         if isPagePinned(pgd) { xenPgdUnpin(cpu: cpu, pgd: pgd) }
+        holdMMLockUntilIssued(cpu: cpu, mm: mm)
     }
 
     /// `xen_activate_mm(prev, next)`: pin next's pgd (under its page-table lock).
     mutating func xenActivateMM(cpu: Int, next: Int) {
         guard let pgd = mms[next]?.pgd else { return }
-        cpus[cpu].heldMMLocks.insert(next)
         xenPgdPin(cpu: cpu, pgd: pgd)
+        holdMMLockUntilIssued(cpu: cpu, mm: next)
     }
 
     /// `xen_dup_mmap(oldmm, mm)`: pin the new mm's pgd (oldmm is not used).
     mutating func xenDupMmap(cpu: Int, mm: Int) {
         guard let pgd = mms[mm]?.pgd else { return }
-        cpus[cpu].heldMMLocks.insert(mm)
         xenPgdPin(cpu: cpu, pgd: pgd)
+        holdMMLockUntilIssued(cpu: cpu, mm: mm)
     }
 
     // MARK: - The page allocator (for page-table pages)

@@ -64,6 +64,9 @@ public struct InFlightMulticall: Hashable, Sendable, Codable {
     public var failure: String?
     /// Entries already run (for messages: the index of an entry in its batch).
     public var done: Int
+    /// The mms whose `page_table_lock` the issuing CPU releases once this batch has run (the
+    /// `spin_unlock` after `xen_pgd_pin` / `xen_pgd_unpin` returns).
+    public var releasesMMs: [Int] = []
 
     public init(entries: [Hypercall], callbacks: [MulticallCallback]) {
         self.entries = entries
@@ -130,6 +133,7 @@ extension GuestState {
         if b.entries.isEmpty {
             cpus[cpu].inFlight.removeFirst()
             for cb in b.callbacks { run(cb, cpu: cpu) }
+            for mm in b.releasesMMs { cpus[cpu].heldMMLocks.remove(mm) }
             if let f = b.failure { BUG(f) }
         } else {
             cpus[cpu].inFlight[0] = b
@@ -153,17 +157,29 @@ extension GuestState {
                 }
             }
             for cb in b.callbacks { run(cb, cpu: cpu) }
+            for mm in b.releasesMMs { cpus[cpu].heldMMLocks.remove(mm) }
             if let failure { BUG(failure) }
         }
         releaseFinishedLocks(cpu: cpu)
     }
 
-    /// The locks an operation holds are released once it has nothing left in flight and
-    /// nothing to resume: its mms' `page_table_lock` (the `spin_unlock` after `xen_pgd_pin` /
-    /// `xen_pgd_unpin`) and a finished lazy MMU section's PTE lock and `mmap_sem`.
+    /// `spin_unlock(&mm->page_table_lock)` (or `mmap_sem`'s release) right after the locked
+    /// part of an operation has issued its last multicall: held until that batch has run
+    /// (released by `releasesMMs`), released now if nothing is in flight.
+    mutating func holdMMLockUntilIssued(cpu: Int, mm: Int) {
+        guard cpus.indices.contains(cpu) else { return }
+        if let last = cpus[cpu].inFlight.indices.last {
+            if !cpus[cpu].inFlight[last].releasesMMs.contains(mm) { cpus[cpu].inFlight[last].releasesMMs.append(mm) }
+            cpus[cpu].heldMMLocks.insert(mm)
+        } else {
+            cpus[cpu].heldMMLocks.remove(mm)
+        }
+    }
+
+    /// A finished lazy MMU section's PTE lock and `mmap_sem` are released once the CPU has
+    /// nothing left in flight and nothing to resume.
     mutating func releaseFinishedLocks(cpu: Int) {
         guard cpus.indices.contains(cpu), !cpus[cpu].busy else { return }
-        cpus[cpu].heldMMLocks = []
         if cpus[cpu].lazyMode != .mmu {
             // A lazy MMU section ends once its batch has completed (`arch_leave_lazy_mmu_mode`
             // flushes before the section unlocks its PTE page and releases mmap_sem).

@@ -104,6 +104,7 @@ extension GuestState {
     /// `make_lowmem_page_readonly(vaddr)`: `lookup_address` (BUG if unmapped), then
     /// `update_va_mapping(vaddr, pte_wrprotect(*pte), 0)`, BUG if Xen refuses.
     mutating func makeLowmemPageReadonly(cpu: Int, vaddr: Int) {
+        drainInFlight(cpu: cpu)   // it reads the kernel's tables: Xen's answers first
         guard let loc = lookupAddress(vaddr), let pte = readEntry(pfn: loc.pfn, slot: loc.slot) else {
             BUG("make_lowmem_page_readonly(0x\(String(vaddr, radix: 16))): lookup_address found no pte")
             return
@@ -117,6 +118,7 @@ extension GuestState {
 
     /// `make_lowmem_page_readwrite(vaddr)`: as above with `pte_mkwrite`.
     mutating func makeLowmemPageReadwrite(cpu: Int, vaddr: Int) {
+        drainInFlight(cpu: cpu)   // it reads the kernel's tables: Xen's answers first
         guard let loc = lookupAddress(vaddr), let pte = readEntry(pfn: loc.pfn, slot: loc.slot) else {
             BUG("make_lowmem_page_readwrite(0x\(String(vaddr, radix: 16))): lookup_address found no pte")
             return

@@ -12,6 +12,7 @@ public enum Invariant: String, CaseIterable, Hashable, Sendable, Codable {
     case noFailedHypercall = "no-failed-hypercall"
     case pinnedTablesReadOnly = "pinned-tables-read-only"
     case noStaleCR3 = "no-stale-cr3"
+    case pagePinnedAgrees = "page-pinned-agrees"
 
     /// The invariants that speak about the hypervisor state alone (checked by `XenState.check`).
     public static let hypervisorLevel: [Invariant] = [

@@ -9,7 +9,7 @@ extension XenState {
         case .noPagetableFromWritable: return checkNoPagetableFromWritable()
         case .validatedEntries: return checkValidatedEntries()
         case .countsMatch: return checkCountsMatch()
-        case .p2mRoundtrip, .walkLimit, .noFailedHypercall, .pinnedTablesReadOnly, .noStaleCR3: return nil
+        case .p2mRoundtrip, .walkLimit, .noFailedHypercall, .pinnedTablesReadOnly, .noStaleCR3, .pagePinnedAgrees: return nil
         }
     }
 

@@ -37,11 +37,17 @@ struct GuestProcessTests {
         // set-pte-at of a non-current mm: xen_set_pte, a plain store.
         #expect(s.apply(.setPteAt(cpu: 0, mm: 1, va: Self.page, pte: PTE(frame: 7, flags: GuestState.pageShared))) == .ok)
         #expect(s.issued == [.store(vcpu: 0, va: s.directMapVA(6), slot: 1, val: PTE(frame: Self.m(7), flags: GuestState.pageShared), outcome: .plainWrite, error: nil)])
-        // set-pmd on an unpinned table: a plain write.
+        // set-pmd clearing an entry is free_pgtables' work, after the range is unmapped: not
+        // while the PTE page still maps something.
         var t = s
+        #expect(t.apply(.setPmd(cpu: 1, mm: 1, va: 0, val: .none)) == .notApplicable)
+        #expect(t.apply(.setPteAt(cpu: 1, mm: 1, va: Self.page, pte: .none)) == .ok)
+        // On an unpinned table: a plain write, and the PTE page leaves the mm at once
+        // (xen_release_pt has nothing to undo: it was never PagePinned).
         #expect(t.apply(.setPmd(cpu: 1, mm: 1, va: 0, val: .none)) == .ok)
         #expect(t.issued == [.store(vcpu: 1, va: t.directMapVA(4), slot: 0, val: .none, outcome: .plainWrite, error: nil)])
         #expect(t.readEntry(pfn: 4, slot: 0) == PTE.none)
+        #expect(t.mms[1]?.tablePages[6] == nil)
         #expect(s.allViolations() == [] && t.allViolations() == [])
     }
 
@@ -136,31 +142,37 @@ struct GuestProcessTests {
         #expect(s.allViolations() == [])
     }
 
-    @Test("set-pmd on a pinned table is an mmu_update; the PTE page stays pinned until freed")
+    @Test("set-pmd on a pinned table is an mmu_update; the freed PTE page is released at once and reused")
     func setPmdPinned() {
         var s = Self.unpinnedProcess()
         s.run([.activateMM(cpu: 0, mm: 1)])
-        #expect(s.apply(.setPmd(cpu: 0, mm: 1, va: 0, val: .none)) == .ok)
-        #expect(s.issued == [.multicall(vcpu: 0, [.mmuUpdate([.normal(ptr: EntryRef(mfn: Self.m(4), slot: 0), val: .none)])],
-                                        [HypercallResult(done: 1, error: nil)])])
-        #expect(s.readEntry(pfn: 4, slot: 0) == PTE.none)
-        #expect(s.xen.frames[Self.m(6)].pinned && s.pagePinned.contains(6))
-        #expect(s.allViolations() == [])
-        // A new PTE page for a pinned mm (the free pfn 7) goes through xen_alloc_pt: cleared
-        // with plain stores while still RW, made RO, pinned as L1, then the pmd update.
-        #expect(s.apply(.pteAlloc(cpu: 0, mm: 1, va: 0)) == .ok)
         let ok1 = HypercallResult(done: 1, error: nil)
+        #expect(s.apply(.setPmd(cpu: 0, mm: 1, va: 0, val: .none)) == .ok)
+        // free_pte_range: pmd_clear (the mmu_update), then pte_free_tlb -> xen_release_pt:
+        // unpin the L1, remap it read-write, clear PagePinned; the page is free again.
+        #expect(s.issued == [
+            .multicall(vcpu: 0, [.mmuUpdate([.normal(ptr: EntryRef(mfn: Self.m(4), slot: 0), val: .none)])], [ok1]),
+            .hypercall(vcpu: 0, .mmuextOp([.unpin(mfn: Self.m(6))]), ok1),
+            .hypercall(vcpu: 0, .updateVAMapping(va: s.directMapVA(6), val: PTE(frame: Self.m(6), flags: GuestState.pageKernel), flush: .none), ok1),
+        ])
+        #expect(s.readEntry(pfn: 4, slot: 0) == PTE.none)
+        #expect(!s.xen.frames[Self.m(6)].pinned && !s.pagePinned.contains(6) && s.mms[1]?.tablePages[6] == nil)
+        #expect(s.allViolations() == [])
+        // A new PTE page for a pinned mm (the freed pfn 6, lowest free) goes through
+        // xen_alloc_pt: cleared with plain stores while still RW, made RO, pinned as L1, then
+        // the pmd update.
+        #expect(s.apply(.pteAlloc(cpu: 0, mm: 1, va: 0)) == .ok)
         let stores = s.issued.prefix(8)
         #expect(stores.allSatisfy { if case .store(0, _, _, .none, .plainWrite?, nil) = $0 { true } else { false } })
         #expect(Array(s.issued.dropFirst(8)) == [
-            .hypercall(vcpu: 0, .updateVAMapping(va: s.directMapVA(7), val: PTE(frame: Self.m(7), flags: Self.ro), flush: .none), ok1),
-            .hypercall(vcpu: 0, .mmuextOp([.pin(level: 1, mfn: Self.m(7))]), ok1),
-            .multicall(vcpu: 0, [.mmuUpdate([.normal(ptr: EntryRef(mfn: Self.m(4), slot: 0), val: PTE(frame: Self.m(7), flags: GuestState.pageTable))])], [ok1]),
+            .hypercall(vcpu: 0, .updateVAMapping(va: s.directMapVA(6), val: PTE(frame: Self.m(6), flags: Self.ro), flush: .none), ok1),
+            .hypercall(vcpu: 0, .mmuextOp([.pin(level: 1, mfn: Self.m(6))]), ok1),
+            .multicall(vcpu: 0, [.mmuUpdate([.normal(ptr: EntryRef(mfn: Self.m(4), slot: 0), val: PTE(frame: Self.m(6), flags: GuestState.pageTable))])], [ok1]),
         ])
-        #expect(s.mms[1]?.tablePages[7] == .pte && s.mms[1]?.tablePages[6] == .pte)
+        #expect(s.mms[1]?.tablePages[6] == .pte && s.pagePinned.contains(6))
         #expect(s.allViolations() == [])
-        // No page left: nothing more to allocate.
-        #expect(s.allocatablePages().isEmpty)
+        // Page 7 is still free: the old PTE page was reused, not leaked.
+        #expect(s.allocatablePages() == [7])
     }
 
     @Test("a plain store to a pinned pmd page faults: the seed must use the hypercall")

@@ -78,7 +78,7 @@ extension SymbolicXenState {
                 }
             }
             return out
-        case .p2mRoundtrip, .walkLimit, .noFailedHypercall, .pinnedTablesReadOnly, .noStaleCR3:
+        case .p2mRoundtrip, .walkLimit, .noFailedHypercall, .pinnedTablesReadOnly, .noStaleCR3, .pagePinnedAgrees:
             return []
         }
     }
