@@ -30,6 +30,7 @@ runs=(
   "specs/quick/hypervisor-3-level.yaml --engine fast"
   "specs/guest-pae.yaml"
   "specs/guest-two-mms.yaml"
+  "specs/guest-mprotect.yaml"
   "specs/bench/hypervisor-3-frames.yaml --engine fast --threads 2"
 )
 [ $four -eq 1 ] && runs+=("specs/bench/hypervisor-4-frames.yaml --threads 2")

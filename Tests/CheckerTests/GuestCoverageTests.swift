@@ -4,7 +4,8 @@ import MMUSpec
 
 /// Issue #12, item 5: the shipped guest specs reach the seed's paths. A breadth-first search
 /// over `GuestModel` (the explorer's model) counts the operations that fire (a transition, not
-/// `not-applicable`) by name: specs/guest-two-mms whole, specs/guest-pae to a bounded depth.
+/// `not-applicable`) by name: specs/guest-two-mms whole, specs/guest-pae and
+/// specs/guest-mprotect to a bounded depth.
 /// Every operation the explorer offers must fire somewhere; the three it never offers are
 /// named with the reason docs/model.md gives.
 @Suite struct GuestCoverageTests {
@@ -38,6 +39,7 @@ import MMUSpec
     @Test func everyOfferedGuestOperationFires() throws {
         var counts = try Self.fired("guest-two-mms.yaml", depth: nil)
         counts.merge(try Self.fired("guest-pae.yaml", depth: 12)) { $0 + $1 }
+        counts.merge(try Self.fired("guest-mprotect.yaml", depth: 12)) { $0 + $1 }
         let missing = GuestOp.allNames.filter { counts[$0, default: 0] == 0 && !Self.notOffered.contains($0) }
         #expect(missing.isEmpty, "never fired: \(missing)")
         // The paths the review found unreached before: fork needs a second mm, and the
