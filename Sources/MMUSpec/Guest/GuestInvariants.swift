@@ -129,12 +129,14 @@ extension GuestState {
         return nil
     }
 
-    /// `no-stale-cr3`: no vCPU's cr3 (in Xen) and no CPU's `xen_current_cr3` names a table the
-    /// guest has not pinned (PagePinned and pinned in Xen): Linux unpins and reuses a table only
-    /// after every CPU has been switched off it. While a CPU's operation on the table's mm is
-    /// unfinished (its page-table lock held, its multicalls in flight), PagePinned already says
-    /// what the batch will do and only Xen's pin is checked: the batch itself orders the cr3
-    /// load before the unpin.
+    /// `no-stale-cr3`: no vCPU's cr3 (in Xen), no CPU's `xen_current_cr3` and no cr3 load still
+    /// queued or in flight (`MMUEXT_NEW_BASEPTR`) names a table the guest has not pinned
+    /// (PagePinned and, once loaded, pinned in Xen): Linux unpins and reuses a table only after
+    /// every CPU has been switched off it. A pgd with a call pending counts as pinned by the
+    /// guest (its batch orders the cr3 load before the unpin). And a CPU with no cr3 load
+    /// pending and not inside a context switch has loaded what Linux thinks it has
+    /// (`xen_cr3 == xen_current_cr3`, Xen's cr3 is its frame): its active mm's pgd, or
+    /// swapper_pg_dir while it borrows the mm lazily (`leave_mm`).
     func checkNoStaleCR3() -> String? {
         let pending = pagesWithPendingCalls()
         func guestPinned(_ pfn: Int) -> Bool { isPagePinned(pfn) || pending.contains(pfn) }
@@ -150,6 +152,27 @@ extension GuestState {
             let mfn = pfnToMFN(pfn)
             if !guestPinned(pfn) || !(xen.isFrame(mfn) && xen.frames[mfn].pinned) {
                 return "cpu \(c)'s xen_current_cr3 is pfn \(pfn), which is not a pinned table"
+            }
+            var loads: [Int] = []
+            for call in cpu.mc.entries + cpu.inFlight.flatMap(\.entries) {
+                if case .mmuextOp(let ops) = call {
+                    for case .newBaseptr(let m) in ops { loads.append(m) }
+                }
+            }
+            for m in loads where !isPagePinned(mfnToPFN(m)) {
+                return "cpu \(c) has a cr3 load of frame \(m) (pfn \(mfnToPFN(m))) pending, which is not a PagePinned table"
+            }
+            guard loads.isEmpty, cpu.lazyMode != .cpu else { continue }
+            if cpu.xenCR3 != pfn {
+                return "cpu \(c): xen_cr3 is pfn \(cpu.xenCR3) but xen_current_cr3 is pfn \(pfn) with no cr3 load pending"
+            }
+            if c < xen.cr3.count, xen.cr3[c] != mfn {
+                return "cpu \(c): xen_current_cr3 is pfn \(pfn) but Xen has \(xen.cr3[c].map { "frame \($0)" } ?? "no cr3") loaded"
+            }
+            let active = mms.indices.contains(cpu.activeMM) ? mms[cpu.activeMM]?.pgd : nil
+            let expected = cpu.tlbLazy ? [active, swapperPgDir] : [active]
+            if !expected.contains(pfn) {
+                return "cpu \(c) has pfn \(pfn) loaded but its active mm \(cpu.activeMM) has pgd \(active.map(String.init) ?? "none")\(cpu.tlbLazy ? " (and it is not swapper_pg_dir)" : "")"
             }
         }
         return nil
