@@ -30,7 +30,9 @@ struct List: ParsableCommand {
         for level in levels {
             print("\(level.rawValue) operations:")
             for op in ModelCatalog.operationNames(level) {
+                let always = level == .guest && GuestModel.alwaysOffered.contains(op)
                 let note = ModelCatalog.unexplored(level).contains(op) ? "  (tests and traces only: the explorer never generates it)"
+                    : always ? "  (always offered: it finishes an operation already begun)"
                     : (enabled.map { $0.contains(op) } ?? true) ? "" : "  (disabled in this spec)"
                 print("  \(op)" + note)
             }

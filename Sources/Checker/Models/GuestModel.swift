@@ -23,9 +23,12 @@ public struct GuestModel: Model {
         enabled = spec.operations.map(Set.init)
     }
 
-    /// `multicall-entry`, `drop-other-mm-ref`, `exit-mmap-unpin`, and `leave-lazy-cpu` (a
-    /// context switch always ends).
-    static let alwaysOffered: Set<String> = ["multicall-entry", "drop-other-mm-ref", "exit-mmap-unpin", "leave-lazy-cpu"]
+    /// `multicall-entry`, `drop-other-mm-ref`, `exit-mmap-unpin`, and the ends of what was
+    /// begun: `leave-lazy-cpu` (a context switch always ends), `leave-lazy-mmu` (a lazy section
+    /// always ends), `mm-unpin-all` (resume follows save). With these, no CPU can be left
+    /// stuck half-way: every continuation a state has is enabled eventually.
+    public static let alwaysOffered: Set<String> = ["multicall-entry", "drop-other-mm-ref", "exit-mmap-unpin",
+                                                    "leave-lazy-cpu", "leave-lazy-mmu", "mm-unpin-all"]
 
     public func initialStates() -> [GuestState] { [GuestState(config: spec.config, mutations: mutations)] }
 

@@ -27,7 +27,7 @@ enum GuestModelSupport {
         let model = GuestModel(spec: t.spec, mutations: mutations)
         return try Replay.replay(t, model: model, describe: { $0.description }, result: { s, a in
             var copy = s
-            return copy.apply(a).description
+            return copy.step(a).description   // the explorer's transition (GuestModel.next)
         })
     }
 }

@@ -1,6 +1,6 @@
 /// The invariants over a guest state: the hypervisor's (delegated to `XenState.check`) and the
 /// guest's own (`p2m-roundtrip`, `walk-limit`, `no-failed-hypercall`,
-/// `pinned-tables-read-only`, `no-stale-cr3`).
+/// `pinned-tables-read-only`, `no-stale-cr3`, `page-pinned-agrees`).
 
 extension GuestState {
     /// Check one invariant: nil = holds, else a sentence naming what broke.

@@ -37,8 +37,8 @@ public enum PTLevel: String, Hashable, Sendable, Codable, CaseIterable {
 public struct MMStruct: Hashable, Sendable, Codable {
     /// `mm->pgd`, as a pfn (`PFN_DOWN(__pa(mm->pgd))`).
     public var pgd: Int
-    /// Every page-table page allocated for this mm (pgd, pmds, PTE pages, including PTE pages
-    /// whose pmd entry was cleared but that are not freed yet), with its level. Shared kernel
+    /// Every page-table page allocated for this mm (pgd, pmds, PTE pages), with its level; a
+    /// table whose entry is cleared leaves at once (`releaseClearedTable`). Shared kernel
     /// PTE pages belong to `init_mm`. Used to free them (`pgd_free`, `pte_free`).
     public var tablePages: [Int: PTLevel]
     /// `mm->cpu_vm_mask`: the CPUs that may hold TLB entries / a cr3 for this mm.

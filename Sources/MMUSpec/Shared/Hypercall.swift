@@ -42,6 +42,17 @@ public enum UVMFFlush: Int, Hashable, Sendable, Codable {
     case invlpg = 2     // UVMF_INVLPG
 }
 
+extension UVMFFlush: CustomStringConvertible {
+    /// Xen's name of the flag (`UVMF_NONE` for none), as messages and traces print it.
+    public var description: String {
+        switch self {
+        case .none: "UVMF_NONE"
+        case .tlbFlush: "UVMF_TLB_FLUSH"
+        case .invlpg: "UVMF_INVLPG"
+        }
+    }
+}
+
 /// One hypercall as the guest issues it.
 public enum Hypercall: Hashable, Sendable, Codable {
     /// `HYPERVISOR_mmu_update`: requests applied in order; stops at the first failure.
