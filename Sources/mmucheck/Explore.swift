@@ -17,11 +17,7 @@ struct Explore: ParsableCommand {
     @Option(help: "Do not expand states at this depth (overrides the spec's bounds.depth).")
     var depth: Int?
 
-    @Option(name: .customLong("max-states"), help: "Stop after this many distinct states.")
-    var maxStates: Int?
-
-    @Option(help: "Stop after this many seconds.")
-    var seconds: Double?
+    @OptionGroup var limits: SearchLimits
 
     @Option(name: .customLong("memory-mb"), help: "Stop when resident memory passes this many MiB.")
     var memoryMB: Int?
@@ -55,8 +51,6 @@ struct Explore: ParsableCommand {
 
     func validate() throws {
         if let depth, depth < 0 { throw ValidationError("--depth must be >= 0") }
-        if let maxStates, maxStates < 1 { throw ValidationError("--max-states must be >= 1") }
-        if let seconds, !(seconds > 0 && seconds.isFinite) { throw ValidationError("--seconds must be a finite number > 0") }
         if let memoryMB, memoryMB < 16 { throw ValidationError("--memory-mb must be >= 16") }
         if threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
     }
@@ -71,8 +65,7 @@ struct Explore: ParsableCommand {
         if noMergeStaleTypes { loaded.mergeStaleTypes = false }
         var options = loaded.explorerOptions
         if let depth { options.maxDepth = depth }
-        if let maxStates { options.maxStates = maxStates }
-        if let seconds { options.maxSeconds = seconds }
+        limits.apply(to: &options)
         if let memoryMB { options.maxMemoryBytes = UInt64(memoryMB) * 1_048_576 }
         options.threads = threads
         options.keepGoing = keepGoing

@@ -26,19 +26,10 @@ struct Reach: ParsableCommand {
     @Option(name: .customLong("trace-out"), help: "Write the shortest trace to the state as a JSON trace to this file.")
     var traceOut: String?
 
-    @Option(help: "Stop after this many seconds (incomplete).")
-    var seconds: Double?
-
-    @Option(name: .customLong("max-states"), help: "Stop after this many distinct states (incomplete).")
-    var maxStates: Int?
+    @OptionGroup var limits: SearchLimits
 
     @Flag(help: "No progress lines.")
     var quiet = false
-
-    func validate() throws {
-        if let seconds, !(seconds > 0 && seconds.isFinite) { throw ValidationError("--seconds must be a finite number > 0") }
-        if let maxStates, maxStates < 1 { throw ValidationError("--max-states must be >= 1") }
-    }
 
     func run() throws {
         let outcome: Checker.Reach.Outcome
@@ -50,8 +41,7 @@ struct Reach: ParsableCommand {
                 throw ExitCode(2)
             }
             var options = loaded.explorerOptions
-            if let seconds { options.maxSeconds = seconds }
-            if let maxStates { options.maxStates = maxStates }
+            limits.apply(to: &options)
             installInterruptHandler()
             outcome = try Checker.Reach.run(loaded, target: target, options: options,
                                            progress: quiet ? nil : { printErr("  " + ExploreReport.progress($0)) })
