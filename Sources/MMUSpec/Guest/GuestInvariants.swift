@@ -154,7 +154,7 @@ extension GuestState {
                 return "cpu \(c)'s xen_current_cr3 is pfn \(pfn), which is not a pinned table"
             }
             var loads: [Int] = []
-            for call in cpu.mc.entries + cpu.inFlight.flatMap(\.entries) {
+            for call in cpu.pendingCalls {
                 if case .mmuextOp(let ops) = call {
                     for case .newBaseptr(let m) in ops { loads.append(m) }
                 }
@@ -200,10 +200,7 @@ extension GuestState {
                 break
             }
         }
-        for c in cpus {
-            c.mc.entries.forEach(note)
-            c.inFlight.forEach { $0.entries.forEach(note) }
-        }
+        for c in cpus { c.pendingCalls.forEach(note) }
         // A pending pin or unpin of a root covers its whole tree: the upper tables become
         // (or stop being) live tables in Xen only when the root's (un)pin runs.
         for (_, pgd) in pgds() where out.contains(pgd) { out.formUnion(tablePages(of: pgd).keys) }

@@ -98,14 +98,6 @@ public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
         "multicall-entry", "drop-other-mm-ref", "exit-mmap-unpin",
     ]
 
-    /// The steps that only continue an operation already started on their CPU.
-    public var isContinuation: Bool {
-        switch self {
-        case .multicallEntry, .dropOtherMMRef, .exitMmapUnpin: true
-        default: false
-        }
-    }
-
     /// Whether the multicalls this step issues are left in flight for later steps (Xen runs
     /// them entry by entry while other CPUs run). Not for `mm-pin-all` / `mm-unpin-all` (under
     /// `stop_machine` nothing else runs) nor the continuations that complete calls themselves.

@@ -118,6 +118,10 @@ public struct GuestCPU: Hashable, Sendable, Codable {
 
     /// Inside an operation: a multicall in progress, cross calls awaited, or a continuation.
     public var busy: Bool { !inFlight.isEmpty || !awaiting.isEmpty || resume != nil }
+
+    /// Every call this CPU has queued or issued that Xen has not run yet: the buffer's, then
+    /// those in flight (oldest batch first).
+    public var pendingCalls: [Hypercall] { mc.entries + inFlight.flatMap(\.entries) }
 }
 
 /// One event of the ghost log of the last operation: what the guest asked of Xen, in order.

@@ -148,7 +148,7 @@ extension GuestState {
             }
         }
         for c in cpus {
-            for call in c.mc.entries + c.inFlight.flatMap(\.entries) {
+            for call in c.pendingCalls {
                 switch call {
                 case .updateVAMapping(_, let val, _): if val.isPresent { used.insert(mfnToPFN(val.frame)) }
                 case .mmuUpdate(let rs):

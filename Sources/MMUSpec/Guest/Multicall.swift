@@ -105,16 +105,29 @@ extension GuestState {
         }
         drainInFlight(cpu: cpu)
         if bug != nil { return }
+        runAtOnce(InFlightMulticall(entries: b.entries, callbacks: b.callbacks), cpu: cpu)
+    }
+
+    /// Xen runs the rest of batch `b` of `cpu` without a break (logged as one multicall),
+    /// then the batch ends (`finish`).
+    mutating func runAtOnce(_ b: InFlightMulticall, cpu: Int) {
+        var b = b
         if !b.entries.isEmpty {
             let results = HypercallBatch.multicall(b.entries) { call in xen.hypercall(call, vcpu: cpu) }
             issued.append(.multicall(vcpu: cpu, b.entries, results))
-            for cb in b.callbacks { run(cb, cpu: cpu) }
-            if let i = results.firstIndex(where: { !$0.succeeded }) {
-                BUG("xen_mc_flush on cpu \(cpu): multicall entry \(i) \(b.entries[i]) failed: \(results[i])")
+            if b.failure == nil, let i = results.firstIndex(where: { !$0.succeeded }) {
+                b.failure = "xen_mc_flush on cpu \(cpu): multicall entry \(b.done + i) \(b.entries[i]) failed: \(results[i])"
             }
-        } else {
-            for cb in b.callbacks { run(cb, cpu: cpu) }
         }
+        finish(b, cpu: cpu)
+    }
+
+    /// The end of a batch in `xen_mc_flush`: the callbacks run, the page-table locks waiting
+    /// for this batch are released, then `BUG_ON(ret)` if an entry failed.
+    mutating func finish(_ b: InFlightMulticall, cpu: Int) {
+        for cb in b.callbacks { run(cb, cpu: cpu) }
+        for mm in b.releasesMMs { cpus[cpu].heldMMLocks.remove(mm) }
+        if let f = b.failure { BUG(f) }
     }
 
     /// Xen runs the next entry of `cpu`'s oldest multicall in flight; after its last entry the
@@ -132,9 +145,7 @@ extension GuestState {
         }
         if b.entries.isEmpty {
             cpus[cpu].inFlight.removeFirst()
-            for cb in b.callbacks { run(cb, cpu: cpu) }
-            for mm in b.releasesMMs { cpus[cpu].heldMMLocks.remove(mm) }
-            if let f = b.failure { BUG(f) }
+            finish(b, cpu: cpu)
         } else {
             cpus[cpu].inFlight[0] = b
         }
@@ -148,17 +159,7 @@ extension GuestState {
         guard cpus.indices.contains(cpu) else { return }
         while bug == nil, let b = cpus[cpu].inFlight.first {
             cpus[cpu].inFlight.removeFirst()
-            var failure = b.failure
-            if !b.entries.isEmpty {
-                let results = HypercallBatch.multicall(b.entries) { call in xen.hypercall(call, vcpu: cpu) }
-                issued.append(.multicall(vcpu: cpu, b.entries, results))
-                if failure == nil, let i = results.firstIndex(where: { !$0.succeeded }) {
-                    failure = "xen_mc_flush on cpu \(cpu): multicall entry \(b.done + i) \(b.entries[i]) failed: \(results[i])"
-                }
-            }
-            for cb in b.callbacks { run(cb, cpu: cpu) }
-            for mm in b.releasesMMs { cpus[cpu].heldMMLocks.remove(mm) }
-            if let failure { BUG(failure) }
+            runAtOnce(b, cpu: cpu)
         }
         releaseFinishedLocks(cpu: cpu)
     }
