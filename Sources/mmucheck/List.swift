@@ -43,8 +43,8 @@ struct List: ParsableCommand {
         for o in Obligations.all { print("  \(o.name): \(o.summary)") }
         print("known-false twins (must be refuted):")
         for o in Obligations.twins { print("  \(o.name): \(o.summary)") }
-        // The inductive ones' summaries do not depend on the size; shown at the smallest.
-        let sample = InductiveProofs.all(config: MMUConfig(levels: 2, entriesPerTable: 2, machineFrames: 2, pfns: 2))
+        // The inductive ones' summaries do not depend on the size; shown at 4 levels (get-page-type-lN-contract exists for N up to the spec's levels).
+        let sample = InductiveProofs.all(config: MMUConfig(levels: 4, entriesPerTable: 2, machineFrames: 2, pfns: 2))
         print("proof obligations, inductive (mmucheck prove --spec SPEC, at the spec's sizes):")
         for o in sample where o.expectation == .proved { print("  \(o.name): \(o.summary)") }
         print("known-false twins (must be refuted):")

@@ -50,6 +50,8 @@ func makeHashingDeterministic() {
 }
 
 /// Output format shared by the subcommands.
+extension ProofEncoding: ExpressibleByArgument {}
+
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }

@@ -19,6 +19,11 @@ struct Prove: ParsableCommand {
         step, the conjunct that broke, the pre- and post-state, and whether the pre-state breaks a spec \
         invariant (unreachable: the assumed invariant is too weak). docs/proofs.md.
 
+        --encoding modular replaces get_page_type's entry loop and devalidation by their contracts \
+        (proved as get-page-type-lN-contract and devalidation-contract) and asks each goal of frame 0 \
+        and slot 0 only (the model is symmetric in both): one query per conjunct, small enough for 8 \
+        frames x 3 levels x 4 entries, where the exact encoding does not finish.
+
         --only takes names, globs ('mmu-update-*') or the groups arithmetic and inductive.
         """)
 
@@ -40,6 +45,10 @@ struct Prove: ParsableCommand {
     @Option(name: .customLong("cti-out"), help: "Write the pre-state of every refuted inductive step into this directory, one state file per obligation (for mmucheck reach).")
     var ctiOut: String?
 
+    @Option(help: ArgumentHelp("How the inductive steps encode get_page_type's entry loop and devalidation: exact (unrolled) or modular (by their contracts, proved as the get-page-type-lN-contract and devalidation-contract lemmas). Default: the spec's proof-encoding, else exact.",
+                               valueName: "exact|modular"))
+    var encoding: ProofEncoding?
+
     @Option(name: .customLong("timeout-ms"), help: "Per-goal solver timeout in milliseconds, at least 1 (a timeout is reported as incomplete, exit 3).")
     var timeoutMs: UInt32 = 60_000
 
@@ -52,15 +61,17 @@ struct Prove: ParsableCommand {
         var config: MMUConfig? = nil
         var entryFlags: [PTEFlags] = []
         var patterns = only
+        var encoding = self.encoding ?? .exact
         if let spec {
             let loaded = try loadHypervisorSpec(spec, command: "prove",
                                                 why: "the inductive proofs are of the hypervisor model; this spec is a guest one")
             config = loaded.config
             entryFlags = loaded.entryFlags
             if patterns.isEmpty { patterns = loaded.proofs ?? ["inductive"] }
+            encoding = self.encoding ?? loaded.proofEncoding
         }
         do {
-            selected = try ProofSelection.select(only: patterns, twins: !noTwins, config: config, entryFlags: entryFlags)
+            selected = try ProofSelection.select(only: patterns, twins: !noTwins, config: config, entryFlags: entryFlags, encoding: encoding)
         } catch {
             printErr("mmucheck prove: \(error)")
             throw ExitCode(2)
@@ -79,7 +90,7 @@ struct Prove: ParsableCommand {
         }
         let prover = Prover(limits: SolverLimits(timeoutMs: timeoutMs), smt2Directory: smt2Out)
         let clock = ContinuousClock(), start = clock.now
-        if format == .text { print("mmucheck prove (Z3 \(Context.z3Version))") }
+        if format == .text { print("mmucheck prove (Z3 \(Context.z3Version)\(config != nil ? ", \(encoding.rawValue) encoding" : ""))") }
         var results: [ObligationResult] = []
         for o in selected {
             let r = try prover.run(o)
@@ -101,6 +112,7 @@ struct Prove: ParsableCommand {
             var j = ProofReport.json(results)
             j["seconds"] = secs
             j["z3"] = Context.z3Version
+            if config != nil { j["encoding"] = encoding.rawValue }
             print(jsonText(j))
         }
         let code = ProofReport.exitCode(results)

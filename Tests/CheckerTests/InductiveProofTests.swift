@@ -11,22 +11,44 @@ import MMUSpec
     static let sizes = ["hypervisor-inductive.yaml", "hypervisor-small.yaml"]
     static let names = InductiveProofs.names
 
-    static func run(_ name: String, _ file: String) throws -> ObligationResult {
+    static func run(_ name: String, _ file: String, encoding: ProofEncoding = .exact) throws -> ObligationResult {
         let config = try EnginesTests.load(file).config
-        let o = try #require(try ProofSelection.select(only: [name], twins: true, config: config).first)
+        let o = try #require(try ProofSelection.select(only: [name], twins: true, config: config, encoding: encoding).first)
         return try Prover().run(o)
     }
 
-    @Test(arguments: names)
+    /// hypervisor-inductive.yaml has 3 levels, hypervisor-small.yaml 2.
+    @Test(arguments: InductiveProofs.names(levels: 3))
     func obligationAtTheInductiveSpecsSize(_ name: String) throws {
         let r = try Self.run(name, "hypervisor-inductive.yaml")
         #expect(r.verdict == .holds, "\(ProofReport.line(r))")
     }
 
-    @Test(arguments: names)
+    @Test(arguments: InductiveProofs.names(levels: 2))
     func obligationAtTheSmallSpecsSize(_ name: String) throws {
         let r = try Self.run(name, "hypervisor-small.yaml")
         #expect(r.verdict == .holds, "\(ProofReport.line(r))")
+    }
+
+    /// The modular encoding (contracts for get_page_type's entry loop and devalidation, goals
+    /// asked of frame 0 and slot 0) proves and refutes exactly what the exact one does.
+    @Test(arguments: InductiveProofs.names(levels: 3))
+    func obligationInTheModularEncoding(_ name: String) throws {
+        let r = try Self.run(name, "hypervisor-inductive.yaml", encoding: .modular)
+        #expect(r.verdict == .holds, "\(ProofReport.line(r))")
+    }
+
+    /// The twins of the lemmas fail where they should: an RW L1 entry to a page table breaks
+    /// the entry rule of the L1 loop's contract; one round of devalidation is not a fixpoint.
+    @Test func lemmaTwinsNameTheBrokenConjunct() throws {
+        let l1 = try Self.run("get-page-type-l1-contract-twin-allow-writable-l1-to-pagetable", "hypervisor-inductive.yaml")
+        #expect(try #require(l1.firstRefuted).name.contains("obeys its rule"), "\(ProofReport.line(l1))")
+        let once = try Self.run("devalidation-contract-twin-one-round", "hypervisor-inductive.yaml")
+        #expect(try #require(once.firstRefuted).name == "fixpoint/round 2 changes nothing", "\(ProofReport.line(once))")
+        // A name that exists only at more levels is refused, not silently empty.
+        #expect(throws: ProofSelection.UnknownName.self) {
+            try ProofSelection.select(only: ["get-page-type-l4-contract"], twins: true, config: try EnginesTests.load("hypervisor-inductive.yaml").config)
+        }
     }
 
     /// The twins fail for the right reason: the conjunct that breaks, and whether the
@@ -51,8 +73,9 @@ import MMUSpec
                           "mmu-update-preserve-ad-preserves-well-typed", "mmu-update-preserve-ad-preserves-validated-entries",
                           "mmu-update-preserve-ad-preserves-counts-match", "mmu-update-machphys-preserves-well-typed",
                           "mmu-update-machphys-preserves-validated-entries", "mmu-update-machphys-preserves-counts-match"])
-        #expect(try ProofSelection.select(only: ["inductive"], twins: true, config: config).count == Self.names.count)
-        #expect(Self.names.count == 3 + XenOperation.allCases.count * 3 + 2 + 3)
+        #expect(try ProofSelection.select(only: ["inductive"], twins: true, config: config).map(\.name) == InductiveProofs.names(levels: 2))
+        // init x 3 parts, operations x 3 parts, 2 safety, 3 twins; 4 loop contracts, devalidation, 2 lemma twins.
+        #expect(Self.names.count == 3 + XenOperation.allCases.count * 3 + 2 + 3 + 4 + 1 + 2)
         // Inductive obligations need a size; unknown patterns are named.
         #expect(throws: ProofSelection.UnknownName.self) { try ProofSelection.select(only: ["inductive"], twins: true) }
         #expect(throws: ProofSelection.UnknownName.self) { try ProofSelection.select(only: ["no-such-*"], twins: true, config: config) }

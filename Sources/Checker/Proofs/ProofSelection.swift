@@ -12,7 +12,13 @@ public enum ProofSelection {
         public let name: String
         /// The pattern names inductive obligations but no size was given.
         public var needsSize = false
+        /// The name exists, but not at a spec with this many levels (`get-page-type-l4-contract` at 3).
+        public var notAtLevels: Int? = nil
         public var description: String {
+            if let levels = notAtLevels {
+                return "'\(name)' is not an obligation at this spec's sizes (\(levels) levels); there: "
+                    + InductiveProofs.names(levels: levels).filter { $0.hasPrefix("get-page-type-") }.joined(separator: ", ")
+            }
             if needsSize {
                 return "'\(name)' names inductive obligations, which are proved at a spec's sizes: give the spec (mmucheck prove --spec SPEC)"
             }
@@ -47,11 +53,13 @@ public enum ProofSelection {
     /// inductive ones at `config` when empty and it is), in order, each once. `twins: false`
     /// leaves the known-false twins out.
     /// `entryFlags`: the spec's, whose entry values counterexamples to induction are sought among first.
-    public static func select(only: [String], twins: Bool, config: MMUConfig? = nil, entryFlags: [PTEFlags] = []) throws(UnknownName) -> [ProofObligation] {
+    /// `encoding`: how the inductive steps encode Xen's recursive parts.
+    public static func select(only: [String], twins: Bool, config: MMUConfig? = nil, entryFlags: [PTEFlags] = [],
+                              encoding: ProofEncoding = .exact) throws(UnknownName) -> [ProofObligation] {
         let values = config.map { XenState.entryValues(config: $0, flagChoices: entryFlags) } ?? []
         var arithmetic: [String] = [], inductive: [String] = []
         if only.isEmpty {
-            if let config { return InductiveProofs.all(config: config, values: values).filter { twins || $0.expectation == .proved } }
+            if let config { return InductiveProofs.all(config: config, values: values, encoding: encoding).filter { twins || $0.expectation == .proved } }
             return twins ? Obligations.everything : Obligations.all
         }
         for pattern in only {
@@ -62,7 +70,17 @@ public enum ProofSelection {
             inductive += i.filter { !inductive.contains($0) }
         }
         var out = arithmetic.compactMap(Obligations.named)
-        if let config, !inductive.isEmpty { out += InductiveProofs.all(config: config, values: values, only: Set(inductive)) }
+        if let config, !inductive.isEmpty {
+            let built = InductiveProofs.all(config: config, values: values, only: Set(inductive), encoding: encoding)
+            // A pattern that names only obligations this size does not have selects nothing: say so.
+            for pattern in only {
+                let (a, i) = expand(pattern)
+                if a.isEmpty, !built.contains(where: { matches(pattern, $0.name) || i.contains($0.name) }) {
+                    throw UnknownName(name: pattern, notAtLevels: config.levels)
+                }
+            }
+            out += built
+        }
         return twins ? out : out.filter { $0.expectation == .proved }
     }
 }

@@ -95,6 +95,8 @@ public struct Prover: Sendable {
             }
             results.append(GoalResult(name: goal.name, status: status, seconds: (clock.now - t0).inSeconds,
                                       explanation: explanation, counterexampleState: cexState))
+            // A twin is refuted by its first refuted goal: the rest cannot change the verdict.
+            if obligation.expectation == .refuted, case .refuted = status { break }
         }
         return ObligationResult(name: obligation.name, summary: obligation.summary, expectation: obligation.expectation,
                                 goals: results, seconds: (clock.now - start).inSeconds)

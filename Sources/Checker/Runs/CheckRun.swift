@@ -50,7 +50,7 @@ public enum CheckRun {
                 }
             case .prove:
                 // No `proofs:` key: the seed's arithmetic; otherwise what it names, at the spec's sizes.
-                let selected = try spec.proofs.map { try ProofSelection.select(only: $0, twins: true, config: spec.config, entryFlags: spec.entryFlags) }
+                let selected = try spec.proofs.map { try ProofSelection.select(only: $0, twins: true, config: spec.config, entryFlags: spec.entryFlags, encoding: spec.proofEncoding) }
                     ?? Obligations.everything
                 let prover = Prover()
                 let start = Date()

@@ -55,6 +55,8 @@ public struct CheckSpec: Sendable {
     public var checks: [CheckKind]
     /// Proof obligations for the `prove` check (all when nil).
     public var proofs: [String]?
+    /// How the inductive proofs encode Xen's recursive parts (`proof-encoding:`).
+    public var proofEncoding: ProofEncoding = .exact
     public var engine: Engine = .auto
     /// Keep one of the states that differ only in stale types (hypervisor level; see
     /// `XenState.forgettingStaleTypes`). On by default: sound, and reduces the count.

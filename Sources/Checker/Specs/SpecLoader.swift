@@ -49,7 +49,7 @@ public enum SpecLoader {
     // MARK: parsing
 
     static let topKeys = ["name", "model", "sizes", "features", "operations", "operations-except", "entry-flags",
-                          "invariants", "bounds", "symmetry", "checks", "proofs", "engine", "diff", "merge-stale-types"]
+                          "invariants", "bounds", "symmetry", "checks", "proofs", "proof-encoding", "engine", "diff", "merge-stale-types"]
     static let sizeKeys = ["levels", "entries-per-table", "machine-frames", "pfns", "vcpus", "mms",
                            "task-size", "fixaddr-top", "multicall-batch"]
     static let featureKeys = ["recursive-entries", "preserve-ad", "save-restore"]
@@ -232,6 +232,14 @@ public enum SpecLoader {
             spec.proofs = try r.names(proofs, key: "proofs", empty: "must name at least one obligation (omit the key for the arithmetic ones)") { p in
                 ProofSelection.problem(p, sized: true)
             }
+        }
+        if let n = top["proof-encoding"] {
+            let e = try r.string(n, key: "proof-encoding")
+            guard let encoding = ProofEncoding(rawValue: e) else {
+                throw r.error(n, "proof-encoding", "unknown encoding '\(e)'; one of: " + ProofEncoding.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            guard level == .hypervisor else { throw r.error(n, "proof-encoding", "the inductive proofs are of the hypervisor model; this spec is a guest one") }
+            spec.proofEncoding = encoding
         }
         return spec
     }

@@ -14,6 +14,14 @@ import SMT
 /// validated writable frame, never a table in force or a pinned frame. Neither is inductive
 /// alone, and without counts-match they do not follow (the twin
 /// `inv-implies-no-writable-pagetable-twin-without-counts-match`). docs/proofs.md.
+/// How the inductive steps encode Xen's two recursive parts (`get_page_type`'s entry loop and
+/// devalidation): unrolled (`exact`: every counterexample is a real step) or by their proved
+/// contracts (`modular`: queries that stay small at sizes the unrolled ones cannot reach).
+public enum ProofEncoding: String, CaseIterable, Sendable, Codable {
+    case exact
+    case modular
+}
+
 public enum InductiveProofs {
     /// An invariant the inductive step assumes and proves: the spec's, or auxiliary.
     public enum Part: String, CaseIterable, Sendable {
@@ -34,8 +42,8 @@ public enum InductiveProofs {
     public static let safety: [Invariant] = [.noWritablePagetable, .noPagetableFromWritable]
 
     /// The named conjuncts of one part on `s`.
-    static func conjuncts(_ part: Part, _ s: SymbolicXenState) -> [(name: String, formula: Expr)] {
-        if let inv = part.invariant { return s.conjuncts(inv) }
+    static func conjuncts(_ part: Part, _ s: SymbolicXenState, representatives: Bool = false) -> [(name: String, formula: Expr)] {
+        if let inv = part.invariant { return s.conjuncts(inv, representatives: representatives) }
         return [("types in the domain", s.wellTyped)]
     }
 
@@ -52,8 +60,10 @@ public enum InductiveProofs {
     /// `assume`: the parts the step may assume). `only`: the names to build (nil: all).
     static func obligations(config: MMUConfig, values: [PTE] = [], mutations: Set<XenMutation> = [], assume: [Part] = Part.allCases,
                             suffix: String = "", expectation: ProofObligation.Expectation = .proved,
-                            note: String = "", only: Set<String>? = nil) -> [ProofObligation] {
-        let size = SymbolicSize(config: config, mutations: mutations)
+                            note: String = "", only: Set<String>? = nil, encoding: ProofEncoding = .exact) -> [ProofObligation] {
+        var sized = SymbolicSize(config: config, mutations: mutations)
+        sized.modular = encoding == .modular
+        let size = sized
         let assumed = assume.map(\.rawValue).joined(separator: ", ")
         var out: [ProofObligation] = []
         func add(_ name: String, _ summary: String, _ goals: @escaping @Sendable (Context) -> [Goal]) {
@@ -75,9 +85,17 @@ public enum InductiveProofs {
                     "\(op.name), with any arguments, from any state satisfying \(assumed), keeps \(part.rawValue)") { ctx in
                     let s = SymbolicXenState.fresh(ctx, size, "pre_")
                     let r = SymbolicRequest.fresh(ctx, size, op)
-                    let next = s.transition(r).state
-                    let formula = holds(assume, s) ==> holds([part], next)
-                    return [Goal(part.rawValue, formula, explain: { first in
+                    let outcome = s.transition(r)
+                    let next = outcome.state
+                    let premise = holds(assume, s) && outcome.assumptions
+                    // Exact: one query per part. Modular (meant for sizes where one query is too
+                    // big): one per conjunct, Hyperkernel style, each a smaller query.
+                    let targets: [(name: String, formula: Expr)] = size.modular
+                        ? conjuncts(part, next, representatives: true).map { ("\(part.rawValue)/\($0.name)", $0.formula) }
+                        : [(part.rawValue, holds([part], next))]
+                    return targets.map { target in
+                    let formula = premise ==> target.formula
+                    return Goal(target.name, formula, explain: { first in
                         // Prefer a counterexample the explorer's adversary could produce (guest
                         // frames, entry values from the spec's entry-flags): `mmucheck reach` can
                         // then decide it. Any counterexample refutes the step; this one is readable.
@@ -103,6 +121,7 @@ public enum InductiveProofs {
                         // a counterexample the spec does not confirm would be an encoding error.
                         if let inv = part.invariant, pre.check(inv) == nil {
                             lines.append(post.check(inv) != nil ? "the spec agrees: \(inv.rawValue) breaks after the step (\(post.check(inv)!))"
+                                         : size.modular ? "the spec says \(inv.rawValue) still holds after the step: the modular encoding's contracts allow a result the real step does not give (spurious; try --encoding exact at this size)"
                                          : "ENCODING ERROR: the spec says \(inv.rawValue) still holds after the step")
                         }
                         let was = broken(pre)
@@ -114,19 +133,99 @@ public enum InductiveProofs {
                             lines.append("the pre-state satisfies every hypervisor invariant: `mmucheck reach` decides whether the spec's adversary reaches it")
                         }
                         return Explanation(lines: lines, state: pre)
-                    })]
+                    })
+                    }
                 }
             }
         }
         for inv in safety {
             add("inv-implies-\(inv.rawValue)", "every state satisfying \(assumed) satisfies \(inv.rawValue)") { ctx in
                 let s = SymbolicXenState.fresh(ctx, size, "pre_")
-                return [Goal(inv.rawValue, holds(assume, s) ==> s.formula(inv), explain: { model in
-                    guard let state = s.concrete(in: model) else { return Explanation(lines: ["the counterexample lies outside the model's domain"]) }
-                    let conjunct = s.conjuncts(inv).first { model.truth($0.formula) == false }?.name ?? "?"
-                    return Explanation(lines: ["broken conjunct of \(inv.rawValue): \(conjunct)", "state: \(state)",
-                                               "the state breaks " + broken(state).joined(separator: "; ")], state: state)
-                })]
+                // Modular: one query per conjunct of root 0 (see the steps above).
+                let targets: [(name: String, formula: Expr)] = size.modular
+                    ? s.conjuncts(inv, representatives: true).map { ("\(inv.rawValue)/\($0.name)", $0.formula) }
+                    : [(inv.rawValue, s.formula(inv))]
+                let premise = holds(assume, s)
+                return targets.map { target in
+                    let formula = premise ==> target.formula
+                    return Goal(target.name, formula, explain: { first in
+                        // As for the steps: prefer a tidy state the spec's adversary can write,
+                        // so that `mmucheck reach` can decide it.
+                        var model = first
+                        let natural = adversaryValues(s, nil, size, values)
+                        for preference in [natural && tidy(s), natural] {
+                            if case .sat(let m)? = try? ctx.satisfy(!formula && preference, limits: SolverLimits(timeoutMs: 30_000)) {
+                                model = m; break
+                            }
+                        }
+                        guard let state = s.concrete(in: model) else { return Explanation(lines: ["the counterexample lies outside the model's domain"]) }
+                        let conjunct = s.conjuncts(inv).first { model.truth($0.formula) == false }?.name ?? "?"
+                        return Explanation(lines: ["broken conjunct of \(inv.rawValue): \(conjunct)", "state: \(state)",
+                                                   "the state breaks " + broken(state).joined(separator: "; ")], state: state)
+                    })
+                }
+            }
+        }
+        return out
+    }
+
+    /// The lemmas the modular encoding rests on (`ModularContracts.swift`), proved at every size
+    /// whatever the encoding of the steps:
+    /// - `get-page-type-lN-contract`: the entry loop of `get_page_type(f, LN)`, unrolled one level
+    ///   (the loops one level down by their own contracts), satisfies its contract from every
+    ///   state where it can start;
+    /// - `devalidation-contract`: the unrolled rounds of devalidation satisfy theirs from every state.
+    /// Twins: `get-page-type-l1-contract-twin-allow-writable-l1-to-pagetable` (an RW L1 entry to a
+    /// page table accepted breaks the entry-rule conjunct) and `devalidation-contract-twin-one-round`
+    /// (one round instead of a fixpoint leaves a frame nothing references).
+    static func contractLemmas(config: MMUConfig, mutations: Set<XenMutation> = [], rounds: Int? = nil, suffix: String = "",
+                               expectation: ProofObligation.Expectation = .proved, note: String = "",
+                               levels: [Int]? = nil, devalidation: Bool = true, only: Set<String>?) -> [ProofObligation] {
+        var sized = SymbolicSize(config: config, mutations: mutations)
+        sized.modular = true
+        let size = sized
+        var out: [ProofObligation] = []
+        func add(_ name: String, _ summary: String, _ goals: @escaping @Sendable (Context) -> [Goal]) {
+            if let only, !only.contains(name + suffix) { return }
+            out.append(ProofObligation(name: name + suffix, summary: summary + note, expectation: expectation, goals: goals))
+        }
+        /// One goal per conjunct (smaller queries than their conjunction), each naming its conjunct.
+        @Sendable func goal(_ name: String, _ premise: Expr, _ conjuncts: [(name: String, formula: Expr)], state s: SymbolicXenState) -> [Goal] {
+            conjuncts.map { c in
+                let label = c.name.isEmpty ? name : c.name
+                return Goal(label, premise ==> c.formula, explain: { model in
+                    var lines = ["broken conjunct of the contract: \(label)"]
+                    let state = s.concrete(in: model)
+                    if let state { lines.append("state: \(state)") }
+                    return Explanation(lines: lines, state: state)
+                })
+            }
+        }
+        for level in levels ?? Array(1...config.levels) {
+            add("get-page-type-l\(level)-contract",
+                "the entry loop of get_page_type(f, L\(level)), from any state where f is retyped and marked validated, meets its contract") { ctx in
+                let s = SymbolicXenState.fresh(ctx, size, "pre_")
+                let f = ctx.bv("arg_frame", width: size.frameBits)
+                var run = SymbolicRun(s)
+                s.entryLoop(&run, f, level: level, when: ctx.bool(true))
+                let premise = s.loopPrecondition(f, level: level) && ctx.and(run.assumptions) && run.ok
+                return goal("contract", premise, s.loopContract(run.state, table: f, representatives: true), state: s)
+            }
+        }
+        if devalidation {
+            add("devalidation-contract", "devalidation, from any state, ends where its contract says") { ctx in
+                let s = SymbolicXenState.fresh(ctx, size, "pre_")
+                let n = rounds ?? size.frames
+                let states = s.devalidationRounds(n + 1)
+                // A lemma chain: each step proved from the ones before it, then the contract from all.
+                let chain = s.devalidationChain(states)
+                var goals: [Goal] = []
+                for step in chain {
+                    goals += goal("fixpoint/" + step.name, ctx.and(step.uses.map { chain[$0].formula }), [("", step.formula)], state: s)
+                }
+                // The contract from the subsets and the last step (a fixpoint), not the whole chain.
+                let premise = ctx.and(chain.filter { $0.name.hasSuffix("only devalidates") }.map(\.formula) + [chain[chain.count - 1].formula])
+                return goals + goal("contract", premise, s.devalidationContract(states[n], representatives: true), state: s)
             }
         }
         return out
@@ -142,19 +241,26 @@ public enum InductiveProofs {
     ///   is unreachable: the weakened invariant, not the model, is at fault.
     /// `values`: the entry values the explorer's adversary writes (`XenState.entryValues` of the
     /// spec's entry-flags): counterexamples are sought among them first.
-    public static func all(config: MMUConfig, values: [PTE] = [], only: Set<String>? = nil) -> [ProofObligation] {
-        obligations(config: config, values: values, only: only)
+    public static func all(config: MMUConfig, values: [PTE] = [], only: Set<String>? = nil, encoding: ProofEncoding = .exact) -> [ProofObligation] {
+        obligations(config: config, values: values, only: only, encoding: encoding)
+            + contractLemmas(config: config, only: only)
             + obligations(config: config, values: values, mutations: [.oldFastPath], suffix: "-twin-old-fast-path", expectation: .refuted,
-                          note: ", with XSA-182's fast path put back (mod_l2..l4_entry skip re-validation when frame and PRESENT stay)", only: only ?? ["mmu-update-preserves-validated-entries-twin-old-fast-path"])
+                          note: ", with XSA-182's fast path put back (mod_l2..l4_entry skip re-validation when frame and PRESENT stay)", only: only ?? ["mmu-update-preserves-validated-entries-twin-old-fast-path"], encoding: encoding)
             + obligations(config: config, values: values, mutations: [.allowWritableL1ToPagetable], suffix: "-twin-allow-writable-l1-to-pagetable",
-                          expectation: .refuted, note: ", with an RW L1 entry to a page table accepted", only: only ?? ["mmu-update-preserves-validated-entries-twin-allow-writable-l1-to-pagetable"])
+                          expectation: .refuted, note: ", with an RW L1 entry to a page table accepted", only: only ?? ["mmu-update-preserves-validated-entries-twin-allow-writable-l1-to-pagetable"], encoding: encoding)
             + obligations(config: config, values: values, assume: [.wellTyped, .validatedEntries], suffix: "-twin-without-counts-match",
-                          expectation: .refuted, note: " (counts-match not assumed: a weak invariant)", only: only ?? ["inv-implies-no-writable-pagetable-twin-without-counts-match"])
+                          expectation: .refuted, note: " (counts-match not assumed: a weak invariant)", only: only ?? ["inv-implies-no-writable-pagetable-twin-without-counts-match"], encoding: encoding)
+            + contractLemmas(config: config, mutations: [.allowWritableL1ToPagetable], suffix: "-twin-allow-writable-l1-to-pagetable", expectation: .refuted,
+                             note: ", with an RW L1 entry to a page table accepted", levels: [1], devalidation: false,
+                             only: only ?? ["get-page-type-l1-contract-twin-allow-writable-l1-to-pagetable"])
+            + (config.levels >= 2 ? contractLemmas(config: config, rounds: 1, suffix: "-twin-one-round", expectation: .refuted,
+                                                   note: " (one round of devalidation, not a fixpoint)", levels: [],
+                                                   only: only ?? ["devalidation-contract-twin-one-round"]) : [])
     }
 
     /// Terms saying a state and a request use only what the explorer's adversary writes: frames
     /// the guest owns, entry values from `values` (all values when empty), cr3s in range.
-    static func adversaryValues(_ s: SymbolicXenState, _ r: SymbolicRequest, _ size: SymbolicSize, _ values: [PTE]) -> Expr {
+    static func adversaryValues(_ s: SymbolicXenState, _ r: SymbolicRequest?, _ size: SymbolicSize, _ values: [PTE]) -> Expr {
         let ctx = s.ctx
         func allowed(_ e: SymbolicEntry) -> Expr {
             if values.isEmpty { return ctx.bool(true) }
@@ -162,7 +268,7 @@ public enum InductiveProofs {
                 e.flags.eq(UInt64(v.flags.rawValue)) && (v.isPresent ? e.frame.eq(UInt64(v.frame)) : e.frame.eq(0))
             })
         }
-        var parts: [Expr] = [allowed(r.value)]
+        var parts: [Expr] = r.map { [allowed($0.value)] } ?? []
         for f in s.frames {
             parts.append(!f.xen)
             parts += f.entries.map(allowed)
@@ -185,8 +291,11 @@ public enum InductiveProofs {
         return ctx.and(parts)
     }
 
-    /// Every name `all(config:)` gives (the same at every size).
-    public static var names: [String] {
-        all(config: MMUConfig(levels: 2, entriesPerTable: 2, machineFrames: 2, pfns: 2)).map(\.name)
+    /// Every name `all(config:)` gives at some size (4 levels: every `get-page-type-lN-contract`).
+    public static var names: [String] { names(levels: 4) }
+
+    /// The names `all(config:)` gives at `levels` levels (the same at every other size).
+    public static func names(levels: Int) -> [String] {
+        all(config: MMUConfig(levels: levels, entriesPerTable: 2, machineFrames: 2, pfns: 2)).map(\.name)
     }
 }

@@ -13,12 +13,16 @@ extension SymbolicXenState {
     }
 
     /// The conjuncts of `invariant` (empty for the guest-level ones, which are not about this state).
-    func conjuncts(_ invariant: Invariant) -> [(name: String, formula: Expr)] {
+    /// `representatives`: only those about frame 0 and slot 0 (`SymbolicSize.representatives`;
+    /// for the walks: root 0, every page).
+    func conjuncts(_ invariant: Invariant, representatives: Bool = false) -> [(name: String, formula: Expr)] {
+        let tables = representatives ? 0..<1 : 0..<size.frames
+        let slots = representatives ? 0..<1 : 0..<size.slots
         switch invariant {
         case .noWritablePagetable:
             // No frame with a page-table type in force, nor a pinned one, writable through a walk.
             var out: [(String, Expr)] = []
-            for r in 0..<size.frames {
+            for r in tables {
                 for p in 0..<size.pages {
                     let w = walk(root: ctx.bv(UInt64(r), width: size.frameBits), page: ctx.bv(UInt64(p), width: size.vaBits))
                     let m = w.leaf.frame
@@ -32,7 +36,7 @@ extension SymbolicXenState {
             return out
         case .noPagetableFromWritable:
             var out: [(String, Expr)] = []
-            for r in 0..<size.frames {
+            for r in tables {
                 for p in 0..<size.pages {
                     let w = walk(root: ctx.bv(UInt64(r), width: size.frameBits), page: ctx.bv(UInt64(p), width: size.vaBits))
                     for (depth, t) in w.tables.enumerated() {
@@ -44,8 +48,8 @@ extension SymbolicXenState {
             return out
         case .validatedEntries:
             var out: [(String, Expr)] = []
-            for t in 0..<size.frames {
-                for k in 0..<size.slots {
+            for t in tables {
+                for k in slots {
                     let table = ctx.bv(UInt64(t), width: size.frameBits)
                     for level in 1...size.levels {
                         let live = frames[t].validated && frames[t].type.eq(UInt64(level))
@@ -56,7 +60,7 @@ extension SymbolicXenState {
             return out
         case .countsMatch:
             var out: [(String, Expr)] = []
-            for f in 0..<size.frames {
+            for f in tables {
                 let fr = frames[f], me = ctx.bv(UInt64(f), width: size.frameBits)
                 out.append(("pinned \(f) is a live table", fr.pinned ==> isLivePageTable(me)))
                 out.append(("validated \(f) has a type", fr.validated ==> fr.type.ne(UInt64(PageType.none.rawValue))))
@@ -68,8 +72,10 @@ extension SymbolicXenState {
                 out.append(("cr3 of vCPU \(v) names a validated root", (cr3Set[v] && isFrame(root))
                             ==> (select(root, \.type).eq(UInt64(size.levels)) && select(root, \.validated))))
             }
-            for (t, table) in frames.enumerated() {
-                for (k, e) in table.entries.enumerated() {
+            for t in tables {
+                let table = frames[t]
+                for k in slots {
+                    let e = table.entries[k]
                     for level in 1...size.levels {
                         let live = table.validated && table.type.eq(UInt64(level))
                         let holds = referenceDemandHolds(e, table: t, level: level)

@@ -55,6 +55,8 @@ extension SymbolicRequest {
 struct SymbolicOutcome {
     let error: Expr
     let state: SymbolicXenState
+    /// What the modular encoding assumes of the calls it did not unroll (true in the exact one).
+    let assumptions: Expr
 }
 
 /// The hardware walk from a symbolic root (`XenState.walk(root:page:)`).
@@ -214,7 +216,8 @@ extension SymbolicXenState {
             // A plain write is not `atomically`: no devalidation after it.
             atomic = !plain
         }
-        let done = run.state.devalidated()
-        return SymbolicOutcome(error: run.error, state: SymbolicXenState.ite(run.ok, SymbolicXenState.ite(atomic, done, run.state), self))
+        let done = run.state.devalidated(&run)
+        return SymbolicOutcome(error: run.error, state: SymbolicXenState.ite(run.ok, SymbolicXenState.ite(atomic, done, run.state), self),
+                               assumptions: ctx.and(run.assumptions))
     }
 }

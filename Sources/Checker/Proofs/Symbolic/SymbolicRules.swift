@@ -7,12 +7,37 @@ import SMT
 struct SymbolicRun {
     var state: SymbolicXenState
     var error: Expr
+    /// The modular encoding's contracts of the calls it did not unroll (`ModularContracts.swift`):
+    /// true of every real execution, so the proofs may assume them. Empty in the exact encoding.
+    var assumptions: [Expr] = []
+    /// Fresh names taken so far (the modular encoding names each abstract call's results).
+    var freshNames = 0
     var ctx: Context { error.context }
     var ok: Expr { error.eq(0) }
 
     init(_ state: SymbolicXenState) {
         self.state = state
         error = state.ctx.bv(0, width: SymbolicSize.errorBits)
+    }
+
+    /// A run of a nested call from the current state (no error yet), sharing the assumptions
+    /// and fresh names; `absorb` takes them back.
+    func nested() -> SymbolicRun {
+        var inner = SymbolicRun(state)
+        inner.assumptions = assumptions
+        inner.freshNames = freshNames
+        return inner
+    }
+
+    mutating func absorb(_ inner: SymbolicRun) {
+        assumptions = inner.assumptions
+        freshNames = inner.freshNames
+    }
+
+    /// The next fresh name prefix (`tag0_`, `tag1_` ...).
+    mutating func freshPrefix(_ tag: String) -> String {
+        defer { freshNames += 1 }
+        return "\(tag)\(freshNames)_"
     }
 
     /// Fail with `code` when `condition` holds and nothing failed yet.
@@ -46,9 +71,19 @@ extension SymbolicXenState {
         run.state = run.state.setting(f, \.type, typeCode(t), when: retype)
             .setting(f, \.validated, ctx.bool(true), when: retype)
         guard let level = t.level else { return }
+        if size.modular {
+            abstractEntryLoop(&run, f, level: level, when: retype)
+        } else {
+            entryLoop(&run, f, level: level, when: retype)
+        }
+    }
+
+    /// The loop of `get_page_type` that validates each entry of the level-`level` table `f`
+    /// (`alloc_page_type`), unrolled. Entries do not change while validating.
+    func entryLoop(_ run: inout SymbolicRun, _ f: Expr, level: Int, when: Expr) {
         for k in 0..<size.slots {
-            let e = s.entry(f, ctx.bv(UInt64(k), width: size.slotBits))   // entries do not change while validating
-            validateEntry(&run, e, table: f, level: level, when: retype)
+            let e = entry(f, ctx.bv(UInt64(k), width: size.slotBits))
+            validateEntry(&run, e, table: f, level: level, when: when)
         }
     }
 
@@ -62,8 +97,9 @@ extension SymbolicXenState {
         if level <= 1 {
             // RW needs get_page_type(writable); refused: -EBUSY (or accepted by the mutation).
             let needs = on && e.rw && run.ok && ctx.bool(!size.defects.contains(.dropL1RWCheck))
-            var inner = SymbolicRun(run.state)
+            var inner = run.nested()
             s.getPageType(&inner, e.frame, .writable, when: needs)
+            run.absorb(inner)
             let refused = needs && !inner.ok
             if size.mutations.contains(.allowWritableL1ToPagetable) {
                 run.state = SymbolicXenState.ite(needs && inner.ok, inner.state, run.state)
@@ -77,8 +113,9 @@ extension SymbolicXenState {
         let selfRef = on && e.frame.eq(table)
         run.fail(.einval, if: selfRef && !(recursive && !e.rw))
         let needs = on && !e.frame.eq(table) && run.ok
-        var inner = SymbolicRun(run.state)
+        var inner = run.nested()
         s.getPageType(&inner, e.frame, .pageTable(level - 1), when: needs)
+        run.absorb(inner)
         // Refused with -EINVAL: a read-only linear entry to a validated table of this level stands.
         let linear = inner.error.eq(UInt64(XenError.einval.rawValue)) && recursive && !e.rw
             && s.select(e.frame, \.type).eq(typeCode(.pageTable(level))) && s.select(e.frame, \.validated)
@@ -100,8 +137,10 @@ extension SymbolicXenState {
     /// Whether some reference demands frame `f`'s current type (type count > 0 in
     /// `XenState.typeCounts`): an entry of a validated page table (`reference(of:inTable:level:)`),
     /// the frame's pin, or a cr3.
-    func hasTypeReference(_ f: Int) -> Expr {
-        let type = frames[f].type, validated = frames[f].validated
+    /// `targetValidated`: read `f`'s own validated bit as this instead (whether a linear entry
+    /// to `f` demands its type depends on it).
+    func hasTypeReference(_ f: Int, targetValidated: Expr? = nil) -> Expr {
+        let type = frames[f].type, validated = targetValidated ?? frames[f].validated
         var refs: [Expr] = [frames[f].pinned]
         for v in 0..<size.vcpus { refs.append(cr3Set[v] && cr3[v].eq(UInt64(f)) && type.eq(UInt64(size.levels))) }
         for (t, table) in frames.enumerated() {
@@ -130,15 +169,28 @@ extension SymbolicXenState {
         ctx.or((0..<size.frames).map { frameIs(f, $0) && hasTypeReference($0) })
     }
 
+    /// `devalidateUnreferenced` on `run`'s state: unrolled (`devalidated(rounds:)`) in the
+    /// exact encoding, its contract in the modular one (`abstractDevalidated`).
+    func devalidated(_ run: inout SymbolicRun) -> SymbolicXenState {
+        size.modular ? abstractDevalidated(&run) : devalidated()
+    }
+
     /// `devalidateUnreferenced`: to a fixpoint, every validated frame no reference demands
     /// loses `validated` (all at once, as the spec does). `frames` rounds always reach it:
     /// each round that changes anything devalidates at least one frame.
-    func devalidated() -> SymbolicXenState {
-        var s = self
-        for _ in 0..<size.frames {
+    func devalidated(rounds: Int? = nil) -> SymbolicXenState {
+        devalidationRounds(rounds ?? size.frames).last!
+    }
+
+    /// This state and the state after each of `n` rounds of devalidation.
+    func devalidationRounds(_ n: Int) -> [SymbolicXenState] {
+        var out = [self]
+        for _ in 0..<n {
+            var s = out[out.count - 1]
             let refs = (0..<size.frames).map { s.hasTypeReference($0) }
             for f in 0..<size.frames { s.frames[f].validated = s.frames[f].validated && refs[f] }
+            out.append(s)
         }
-        return s
+        return out
     }
 }

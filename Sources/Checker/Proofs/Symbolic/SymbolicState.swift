@@ -20,6 +20,18 @@ struct SymbolicSize {
     /// Test-only mistakes in the encoding alone (the spec keeps its rules), to show that the
     /// agreement tests catch a wrong encoding.
     var defects: Set<SymbolicDefect> = []
+    /// The modular encoding (`ModularContracts.swift`): `get_page_type`'s entry loop and
+    /// devalidation are replaced by their contracts instead of unrolled, so a query's size no
+    /// longer grows as entries^levels; the contracts are proved as lemmas of their own.
+    var modular = false
+    /// Modular goals are asked of frame 0 and slot 0 only. Sound because the model is symmetric
+    /// in frames and in slots: renaming frames, or slots together with the addresses that use
+    /// them, maps every state, step and answer onto another (`XenSymmetryTests`:
+    /// `commutesWithEveryAction`, `automorphism`; the agreement tests hold the encoding to the
+    /// spec), the premises of a goal (every invariant, every contract) are closed under those
+    /// renamings, and the arguments of a step are universally quantified; so a conjunct about
+    /// frame t and slot k holds iff its renaming to frame 0 and slot 0 does.
+    var representatives: Bool { modular }
     var frames: Int { config.machineFrames }
     var slots: Int { config.entriesPerTable }
     var levels: Int { config.levels }
