@@ -166,7 +166,7 @@ public struct FastXen: Sendable {
         }
         pageIndex = pi
         allPermutations = FastXen.permutations(frameCount)
-        let sigmas = XenState.slotPermutations(entriesPerTable: slotCount)
+        let sigmas = XenState.slotPermutations(entriesPerTable: slotCount, recursiveEntries: config.recursiveEntries)
         slotPermutations = sigmas.flatMap { $0.map { UInt8($0) } }
         let slotInverse = sigmas.flatMap { sigma in
             var inverse = [UInt8](repeating: 0, count: sigma.count)

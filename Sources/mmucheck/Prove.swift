@@ -20,9 +20,9 @@ struct Prove: ParsableCommand {
         invariant (unreachable: the assumed invariant is too weak). docs/proofs.md.
 
         --encoding modular replaces get_page_type's entry loop and devalidation by their contracts \
-        (proved as get-page-type-lN-contract and devalidation-contract) and asks each goal of frame 0 \
-        and slot 0 only (the model is symmetric in both): one query per conjunct, small enough for 8 \
-        frames x 3 levels x 4 entries, where the exact encoding does not finish.
+        (proved as get-page-type-lN-contract and devalidation-contract, selected with any step) and \
+        asks each goal of frame 0 only (the model is symmetric in frames): one query per conjunct, \
+        small enough for 8 frames x 3 levels x 4 entries, where the exact encoding does not finish.
 
         --only takes names, globs ('mmu-update-*') or the groups arithmetic and inductive.
         """)

@@ -13,7 +13,7 @@ import MMUSpec
 
     static func run(_ name: String, _ file: String, encoding: ProofEncoding = .exact) throws -> ObligationResult {
         let config = try EnginesTests.load(file).config
-        let o = try #require(try ProofSelection.select(only: [name], twins: true, config: config, encoding: encoding).first)
+        let o = try #require(try ProofSelection.select(only: [name], twins: true, config: config, encoding: encoding).first { $0.name == name })
         return try Prover().run(o)
     }
 
@@ -45,6 +45,11 @@ import MMUSpec
         #expect(try #require(l1.firstRefuted).name.contains("obeys its rule"), "\(ProofReport.line(l1))")
         let once = try Self.run("devalidation-contract-twin-one-round", "hypervisor-inductive.yaml")
         #expect(try #require(once.firstRefuted).name == "fixpoint/round 2 changes nothing", "\(ProofReport.line(once))")
+        // In the modular encoding a step brings the lemmas it rests on.
+        let config = try EnginesTests.load("hypervisor-inductive.yaml").config
+        #expect(try ProofSelection.select(only: ["pin-preserves-counts-match"], twins: false, config: config, encoding: .modular).map(\.name)
+                == ["pin-preserves-counts-match", "get-page-type-l1-contract", "get-page-type-l2-contract", "get-page-type-l3-contract", "devalidation-contract"])
+        #expect(try ProofSelection.select(only: ["pin-preserves-counts-match"], twins: false, config: config).map(\.name) == ["pin-preserves-counts-match"])
         // A name that exists only at more levels is refused, not silently empty.
         #expect(throws: ProofSelection.UnknownName.self) {
             try ProofSelection.select(only: ["get-page-type-l4-contract"], twins: true, config: try EnginesTests.load("hypervisor-inductive.yaml").config)

@@ -83,6 +83,7 @@ import MMUSpec
         switch m {
         case .skipLockPTE: "guest-pae.yaml"
         case .skipDropMMRef, .skipCurrentCR3Scan: "guest-two-mms.yaml"
+        case .convertNonPresentEntries: "guest-mprotect.yaml"
         }
     }
 
@@ -105,6 +106,11 @@ import MMUSpec
             #expect(v.message.contains("faulted"), "\(v.message)")
             #expect(v.actions.last?.hasPrefix("set-pte-at") == true)
             #expect(v.actions.contains { $0.hasPrefix("multicall-entry") })
+        case .convertNonPresentEntries:
+            // The swap entry is stored translated (its offset is no pfn: INVALID).
+            #expect(v.invariant == "p2m-roundtrip", "\(v.invariant): \(v.message)")
+            #expect(v.message.contains("is not present"), "\(v.message)")
+            #expect(v.actions.contains { $0.hasPrefix("set-pte-at") })
         }
     }
 

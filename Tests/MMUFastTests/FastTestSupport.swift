@@ -10,9 +10,10 @@ struct FastFixture {
 
     /// 2 levels, 2 entries a table, `frames` frames and pfns, one vCPU, linear entries and
     /// preserve-AD on, entry flags `[present]` and `[present, rw]`: the bench specs' sizes.
-    init(frames: Int) throws {
+    /// `recursive: false` (no linear entries) for slot symmetry, which needs it.
+    init(frames: Int, recursive: Bool = true) throws {
         let config = MMUConfig(levels: 2, entriesPerTable: 2, machineFrames: frames, pfns: frames, vcpus: 1,
-                               recursiveEntries: true, preserveAD: true)
+                               recursiveEntries: recursive, preserveAD: true)
         let flags: [PTEFlags] = [[.present], [.present, .rw]]
         engine = try FastXen(config: config, entryValues: XenState.entryValues(config: config, flagChoices: flags))
         actions = XenState.allActions(config: config, flagChoices: flags)

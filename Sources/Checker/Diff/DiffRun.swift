@@ -121,7 +121,8 @@ public enum DiffRun {
         /// stale types) unchanged.
         let exactSymmetry = (1...max(1, frames)).reduce(1, *) <= FastXen.maxArrangements
         func symmetryDifference(_ x: XenState, _ f: FastXenState) -> String? {
-            let perm = shuffled(frames), sigma = shuffled(slots)
+            // Slots are renamed only where symmetry uses them (no linear entries: `XenState.slotPermutations`).
+            let perm = shuffled(frames), sigma = spec.config.recursiveEntries ? Array(0..<slots) : shuffled(slots)
             guard let r0 = engine.renaming(f, perm), let r = engine.renamingSlots(r0, sigma) else {
                 return "renaming frames \(perm), slots \(sigma) refused"
             }

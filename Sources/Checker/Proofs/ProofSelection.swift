@@ -71,6 +71,10 @@ public enum ProofSelection {
         }
         var out = arithmetic.compactMap(Obligations.named)
         if let config, !inductive.isEmpty {
+            // The modular encoding's steps rest on its lemmas: selecting a step selects them too.
+            if encoding == .modular, inductive.contains(where: { !InductiveProofs.isLemma($0) }) {
+                inductive += InductiveProofs.names.filter { InductiveProofs.isLemma($0) && !$0.contains("-twin-") && !inductive.contains($0) }
+            }
             let built = InductiveProofs.all(config: config, values: values, only: Set(inductive), encoding: encoding)
             // A pattern that names only obligations this size does not have selects nothing: say so.
             for pattern in only {

@@ -27,9 +27,11 @@ extension GuestState {
         mms.enumerated().compactMap { i, mm in mm.map { (i, $0.pgd) } }
     }
 
-    /// `p2m-roundtrip`: for every pfn with a valid mfn, `m2p[p2m[pfn]] == pfn`; and on every
+    /// `p2m-roundtrip`: for every pfn with a valid mfn, `m2p[p2m[pfn]] == pfn`; on every
     /// present entry of every page of the guest's tables, `pte_pfn_to_mfn(pte_mfn_to_pfn(e)) == e`
-    /// (the conversions are inverse where Linux reads its tables back).
+    /// (the conversions are inverse where Linux reads its tables back); and every non-present
+    /// entry is zero or the swap entry as the guest wrote it (the conversions leave
+    /// non-present entries alone: `pte_pfn_to_mfn`'s `_PAGE_PRESENT` test).
     func checkP2MRoundtrip() -> String? {
         for pfn in 0..<p2m.maxDomainPages {
             let mfn = p2m.getPhysToMachine(pfn)
@@ -43,7 +45,14 @@ extension GuestState {
         for (_, pgd) in pgds() { pages.merge(tablePages(of: pgd)) { a, _ in a } }
         for (pfn, level) in pages.sorted(by: { $0.key < $1.key }) {
             for slot in 0..<ptrsPerTable {
-                guard let e = readEntry(pfn: pfn, slot: slot), e.isPresent else { continue }
+                guard let e = readEntry(pfn: pfn, slot: slot) else { continue }
+                guard e.isPresent else {
+                    // Non-present entries are stored as the guest wrote them: zero or the swap entry.
+                    if e != .none && e != swapEntry {
+                        return "entry \(slot) of \(level.rawValue) page \(pfn) = \(e) is not present but is neither zero nor the swap entry \(swapEntry) the guest wrote: a non-present entry was translated"
+                    }
+                    continue
+                }
                 let back = ptePfnToMFN(pteMFNToPfn(e))
                 if back != e {
                     return "entry \(slot) of \(level.rawValue) page \(pfn) = \(e) converts back to \(back) (pte_mfn_to_pfn then pte_pfn_to_mfn)"

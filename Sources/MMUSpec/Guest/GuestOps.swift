@@ -563,6 +563,10 @@ extension GuestState {
         let slots = max(1, min(slotsPerTable, ptrsPerTable))
         let processMMs = mms.indices.dropFirst().filter { mms[$0] != nil }
         let data = dataPage()
+        // Zero and the data page mapped; and at the first user page only, a swap entry (not
+        // present: Linux stores it untranslated). One address is enough to see a translated
+        // non-present entry (`p2m-roundtrip`); swap entries everywhere multiplied the PAE
+        // spec's states past its bound (docs/model.md, simplifications).
         var userValues: [PTE] = [.none]
         if let data {
             userValues.append(PTE(frame: data, flags: GuestState.pageReadonly))
@@ -627,6 +631,7 @@ extension GuestState {
                           let cur = readEntry(pfn: loc.pfn, slot: loc.slot) else { continue }
                     let curPfn = pteMFNToPfn(cur)
                     for v in userValues where v != curPfn { ops.append(.setPteAt(cpu: c, mm: mm, va: va, pte: v)) }
+                    if va == pteVAs.first, swapEntry != curPfn { ops.append(.setPteAt(cpu: c, mm: mm, va: va, pte: swapEntry)) }
                     if cur.isPresent, cpus[c].currentMM == mm, config.preserveAD {
                         for flags in [GuestState.pageReadonly, GuestState.pageShared] {
                             let v = PTE(frame: curPfn.frame, flags: flags)

@@ -26,6 +26,11 @@ public enum GuestMutation: String, CaseIterable, Hashable, Sendable, Codable {
     /// at `xen_current_cr3`, and no `arch_flush_lazy_cpu_mode`; a CPU whose cr3 load is still
     /// queued in its context switch keeps the table loaded in Xen while it is unpinned.
     case skipCurrentCR3Scan = "skip-current-cr3-scan"
+    /// The pte conversions without their `_PAGE_PRESENT` test, as XenLinux's PAE `pte_val` /
+    /// `__pte` were before Jan Beulich's "linux/x86: Adjust and fix page table handling"
+    /// (xen-unstable eee7931c, February 2007): every non-zero entry went through the p2m / m2p,
+    /// so a non-present entry (a swap entry, `_PAGE_PROTNONE`) was stored translated.
+    case convertNonPresentEntries = "convert-non-present-entries"
 }
 
 /// The page-table levels as the seed names them (`enum pt_level`).

@@ -88,11 +88,23 @@ extension GuestState {
     /// `pte_pfn_to_mfn(val)`: a present entry's frame number is converted pfn -> mfn; the flags
     /// are never changed; a non-present entry (e.g. a swap entry) passes through untouched.
     /// Used by `xen_make_pte` / `xen_make_pmd` / `xen_make_pgd` (building an entry to store).
-    public func ptePfnToMFN(_ val: PTE) -> PTE { P2M.convert(val, through: pfnToMFN) }
+    public func ptePfnToMFN(_ val: PTE) -> PTE { convertEntry(val, through: pfnToMFN) }
 
     /// `pte_mfn_to_pfn(val)`: the inverse, used by `xen_pte_val` / `xen_pmd_val` / `xen_pgd_val`
     /// (reading an entry back). Non-present entries pass through untouched.
-    public func pteMFNToPfn(_ val: PTE) -> PTE { P2M.convert(val, through: mfnToPFN) }
+    public func pteMFNToPfn(_ val: PTE) -> PTE { convertEntry(val, through: mfnToPFN) }
+
+    /// `P2M.convert`, or under the test-only `convert-non-present-entries` every non-zero
+    /// entry converted (XenLinux before eee7931c).
+    func convertEntry(_ val: PTE, through lookup: (Int) -> Int) -> PTE {
+        guard mutations.contains(.convertNonPresentEntries), !val.isPresent, val != .none else { return P2M.convert(val, through: lookup) }
+        return PTE(frame: lookup(val.frame), flags: val.flags)
+    }
+
+    /// The swap entry the guest writes with `set-pte-at` (`swp_entry_to_pte`): not present, its
+    /// number an offset into swap, not a frame, larger than any pfn (as swap offsets usually
+    /// are). Linux must store it untranslated.
+    public var swapEntry: PTE { PTE(frame: config.pfns + 1, flags: []) }
 
     /// `get_phys_to_machine` (seed name, for readers matching the seed line by line).
     public func getPhysToMachine(_ pfn: Int) -> Int { p2m.getPhysToMachine(pfn) }

@@ -49,8 +49,17 @@ extension XenState {
 extension XenState {
     /// The slot renamings symmetry tries: every permutation of a table's slots when there
     /// are at most `maxSlotSymmetry` (24 renamings), else only the identity (sound, no reduction).
-    public static func slotPermutations(entriesPerTable e: Int) -> [[Int]] {
-        e <= maxSlotSymmetry ? Permutations.all(of: max(0, e)) : [Array(0..<max(0, e))]
+    ///
+    /// With linear entries (`recursiveEntries`) only the identity: validation then depends on
+    /// the order of the slots (`alloc_lN_table` validates them in order). A table validated
+    /// as L3 whose slot 0 names frame 2 and slot 1 names frame 1, whose slot 0 names frame 2
+    /// too, is accepted (2 becomes an L2, then 1's entry to it is a linear entry); with the
+    /// slots swapped, 2 becomes 1's L1 first and the L3's entry to it is refused (-EINVAL):
+    /// renaming slots changes a pin's answer (`XenSlotSymmetryTests.linearEntriesMakeSlotOrderMatter`).
+    /// Without linear entries a frame demanded in two roles fails in either order, and
+    /// success leaves the same state.
+    public static func slotPermutations(entriesPerTable e: Int, recursiveEntries: Bool) -> [[Int]] {
+        e <= maxSlotSymmetry && !recursiveEntries ? Permutations.all(of: max(0, e)) : [Array(0..<max(0, e))]
     }
     public static let maxSlotSymmetry = 4
 

@@ -291,6 +291,11 @@ public enum InductiveProofs {
         return ctx.and(parts)
     }
 
+    /// A lemma of the modular encoding (or its twin).
+    public static func isLemma(_ name: String) -> Bool {
+        name.hasPrefix("get-page-type-l") || name.hasPrefix("devalidation-contract")
+    }
+
     /// Every name `all(config:)` gives at some size (4 levels: every `get-page-type-lN-contract`).
     public static var names: [String] { names(levels: 4) }
 

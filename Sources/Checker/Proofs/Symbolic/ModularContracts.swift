@@ -42,7 +42,7 @@ extension SymbolicXenState {
     /// - a frame the loop leaves unvalidated keeps its type;
     /// - every type is in the domain, and a frame the loop validates gets a type;
     /// - every entry of `f` and of every frame the loop validates obeys its level's rule in `post`.
-    /// `representatives`: only the conjuncts about frame 0 and slot 0 (`SymbolicSize.representatives`).
+    /// `representatives`: only the conjuncts about frame 0 (`SymbolicSize.representatives`).
     func loopContract(_ post: SymbolicXenState, table f: Expr, representatives: Bool = false) -> [(name: String, formula: Expr)] {
         var out: [(String, Expr)] = [("types in the domain", post.wellTyped)]
         for u in representatives ? 0..<1 : 0..<size.frames {
@@ -50,7 +50,7 @@ extension SymbolicXenState {
             out.append(("frame \(u) stays validated with its type", was ==> (now && post.frames[u].type.eq(frames[u].type))))
             out.append(("frame \(u) left unvalidated keeps its type", !now ==> post.frames[u].type.eq(frames[u].type)))
             out.append(("frame \(u) validated gets a type", (now && !was) ==> post.frames[u].type.ne(UInt64(PageType.none.rawValue))))
-            for k in representatives ? 0..<1 : 0..<size.slots {
+            for k in 0..<size.slots {
                 out.append(("frame \(u) validated: entry \(k) obeys its rule", ((now && !was) || frameIs(f, u)) ==> post.ruleHolds(u, slot: k)))
             }
         }

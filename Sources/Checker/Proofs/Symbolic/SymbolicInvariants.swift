@@ -13,11 +13,11 @@ extension SymbolicXenState {
     }
 
     /// The conjuncts of `invariant` (empty for the guest-level ones, which are not about this state).
-    /// `representatives`: only those about frame 0 and slot 0 (`SymbolicSize.representatives`;
-    /// for the walks: root 0, every page).
+    /// `representatives`: only those about frame 0 (`SymbolicSize.representatives`; for the
+    /// walks: root 0, every page).
     func conjuncts(_ invariant: Invariant, representatives: Bool = false) -> [(name: String, formula: Expr)] {
         let tables = representatives ? 0..<1 : 0..<size.frames
-        let slots = representatives ? 0..<1 : 0..<size.slots
+        let slots = 0..<size.slots
         switch invariant {
         case .noWritablePagetable:
             // No frame with a page-table type in force, nor a pinned one, writable through a walk.

@@ -24,13 +24,14 @@ struct SymbolicSize {
     /// devalidation are replaced by their contracts instead of unrolled, so a query's size no
     /// longer grows as entries^levels; the contracts are proved as lemmas of their own.
     var modular = false
-    /// Modular goals are asked of frame 0 and slot 0 only. Sound because the model is symmetric
-    /// in frames and in slots: renaming frames, or slots together with the addresses that use
-    /// them, maps every state, step and answer onto another (`XenSymmetryTests`:
-    /// `commutesWithEveryAction`, `automorphism`; the agreement tests hold the encoding to the
-    /// spec), the premises of a goal (every invariant, every contract) are closed under those
-    /// renamings, and the arguments of a step are universally quantified; so a conjunct about
-    /// frame t and slot k holds iff its renaming to frame 0 and slot 0 does.
+    /// Modular goals are asked of frame 0 only (every slot). Sound because the model is
+    /// symmetric in frames: renaming frames maps every state, step and answer onto another
+    /// (`XenSymmetryTests`: `everyFrameRenamingIsAnAutomorphism`, `commutesWithEveryAction`;
+    /// the agreement tests hold the encoding to the spec), the premises of a goal (every
+    /// invariant, every contract) are closed under renaming, and a step's arguments are
+    /// universally quantified; so a conjunct about frame t holds iff its renaming to frame 0
+    /// does. Not slots: with linear entries validation depends on the slots' order
+    /// (`XenState.slotPermutations`).
     var representatives: Bool { modular }
     var frames: Int { config.machineFrames }
     var slots: Int { config.entriesPerTable }
