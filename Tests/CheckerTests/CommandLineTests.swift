@@ -39,6 +39,13 @@ import Testing
         #expect(r.err.contains("no-such-proof") && r.err.contains("walk-limit") && r.err.contains("pte-roundtrip"))
     }
 
+    /// --encoding is about the inductive proofs: without a spec it would be ignored, so it is refused.
+    @Test func encodingWithoutASpecIsExit2() throws {
+        let r = try mmucheck(["prove", "--encoding", "modular"])
+        #expect(r.code == 2)
+        #expect(r.err.contains("--encoding") && r.err.contains("--spec"), "\(r.err)")
+    }
+
     @Test func unknownFlagIsExit2() throws {
         #expect(try mmucheck(["explore", "--frobnicate", "x.yaml"]).code == 2)
         #expect(try mmucheck(["explore", "specs/hypervisor-small.yaml", "--depth", "-3"]).code == 2)

@@ -71,6 +71,21 @@ import MMUSpec
         #expect(weakLines.contains { $0.contains("counts-match") }, "\(weakLines)")
     }
 
+    /// A modular step's "proved" is conditional on the lemmas: the ones that did not hold are named
+    /// (twins and steps are not lemmas).
+    @Test func lemmasThatDoNotHoldAreNamed() {
+        func result(_ name: String, _ status: GoalStatus, _ expectation: ProofObligation.Expectation = .proved) -> ObligationResult {
+            ObligationResult(name: name, summary: "", expectation: expectation,
+                             goals: [GoalResult(name: "g", status: status, seconds: 0)], seconds: 0)
+        }
+        let results = [result("pin-preserves-counts-match", .proved), result("get-page-type-l1-contract", .proved),
+                       result("get-page-type-l2-contract", .unknown(reason: "timeout")), result("devalidation-contract", .refuted([])),
+                       result("devalidation-contract-twin-one-round", .refuted([]), .refuted),
+                       result("unpin-preserves-counts-match", .unknown(reason: "timeout"))]
+        #expect(InductiveProofs.lemmasNotHolding(results) == ["get-page-type-l2-contract", "devalidation-contract"])
+        #expect(InductiveProofs.lemmasNotHolding(Array(results.prefix(2))).isEmpty)
+    }
+
     @Test func selectionByGlobGroupAndSize() throws {
         let config = try EnginesTests.load("hypervisor-small.yaml").config
         let steps = try ProofSelection.select(only: ["mmu-update-*"], twins: false, config: config).map(\.name)

@@ -130,6 +130,11 @@ import MMUSpec
         #expect(except.warnings.isEmpty)
         #expect(except.operations.map(Set.init) == ["mmu-update", "pin"])
         #expect(try SpecLoader.parse(Self.good, file: "t.yaml").warnings.isEmpty)
+        // proof-encoding where `check` runs no proof is said, with its line.
+        let unused = try SpecLoader.parse(Self.good + "\nproof-encoding: modular\n", file: "t.yaml")
+        #expect(unused.warnings.first?.hasPrefix("t.yaml:8: warning: proof-encoding: ") == true, "\(unused.warnings)")
+        #expect(try SpecLoader.parse(Self.good.replacingOccurrences(of: "checks: [explore]", with: "checks: [explore, prove]")
+                                     + "\nproof-encoding: modular\n", file: "t.yaml").warnings.isEmpty)
         // Every shipped spec says what it means: none warns.
         for file in ["hypervisor-small.yaml", "quick/hypervisor-3-level.yaml", "quick/hypervisor-tiny.yaml",
                      "bench/hypervisor-3-frames.yaml", "bench/hypervisor-4-frames.yaml", "guest-pae.yaml",

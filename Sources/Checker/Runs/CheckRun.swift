@@ -57,8 +57,12 @@ public enum CheckRun {
                 let results = try selected.map { try prover.run($0) }
                 let code = ProofReport.exitCode(results)
                 let failed = results.filter { $0.verdict != .holds }.map(\.name)
-                let detail = failed.isEmpty
+                let unproven = spec.proofEncoding == .modular ? InductiveProofs.lemmasNotHolding(results) : []
+                let detail = !unproven.isEmpty && failed.count == unproven.count
+                    ? "not holding: " + failed.joined(separator: ", ") + " (every modular step's 'proved' rests on them)"
+                    : failed.isEmpty
                     ? "\(results.count) obligations (\(results.filter { $0.expectation == .refuted }.count) twins refuted)"
+                        + (spec.proofs != nil && spec.proofEncoding == .modular ? ", modular encoding" : "")
                     : "not holding: " + failed.joined(separator: ", ")
                 row = CheckRow(spec: spec.name, file: spec.file, check: "prove",
                                verdict: code == 0 ? "holds" : code == 1 ? "failed" : "incomplete", detail: detail,

@@ -240,6 +240,11 @@ public enum SpecLoader {
             }
             guard level == .hypervisor else { throw r.error(n, "proof-encoding", "the inductive proofs are of the hypervisor model; this spec is a guest one") }
             spec.proofEncoding = encoding
+            // Read by `prove` and by `check` when checks include prove; said when nothing reads it.
+            if !spec.checks.contains(.prove) {
+                spec.warnings.append("\(file):\(keyLine("proof-encoding")): warning: proof-encoding: `mmucheck check` ignores it here "
+                                     + "(checks has no prove); `mmucheck prove --spec` uses it")
+            }
         }
         return spec
     }

@@ -291,6 +291,13 @@ public enum InductiveProofs {
         return ctx.and(parts)
     }
 
+    /// The modular encoding's steps rest on its lemmas: when one of them (not a twin) was run
+    /// and did not hold, the names of those that did not, so that a report can say a step's
+    /// "proved" is conditional. Empty when every lemma run held.
+    public static func lemmasNotHolding(_ results: [ObligationResult]) -> [String] {
+        results.filter { isLemma($0.name) && !$0.name.contains("-twin-") && $0.verdict != .holds }.map(\.name)
+    }
+
     /// A lemma of the modular encoding (or its twin).
     public static func isLemma(_ name: String) -> Bool {
         name.hasPrefix("get-page-type-l") || name.hasPrefix("devalidation-contract")
