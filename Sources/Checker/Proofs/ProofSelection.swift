@@ -79,7 +79,7 @@ public enum ProofSelection {
             // A pattern that names only obligations this size does not have selects nothing: say so.
             for pattern in only {
                 let (a, i) = expand(pattern)
-                if a.isEmpty, !built.contains(where: { matches(pattern, $0.name) || i.contains($0.name) }) {
+                if a.isEmpty, !built.contains(where: { i.contains($0.name) }) {
                     throw UnknownName(name: pattern, notAtLevels: config.levels)
                 }
             }

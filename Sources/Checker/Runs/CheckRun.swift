@@ -57,13 +57,13 @@ public enum CheckRun {
                 let results = try selected.map { try prover.run($0) }
                 let code = ProofReport.exitCode(results)
                 let failed = results.filter { $0.verdict != .holds }.map(\.name)
-                let unproven = spec.proofEncoding == .modular ? InductiveProofs.lemmasNotHolding(results) : []
-                let detail = !unproven.isEmpty && failed.count == unproven.count
-                    ? "not holding: " + failed.joined(separator: ", ") + " (every modular step's 'proved' rests on them)"
-                    : failed.isEmpty
-                    ? "\(results.count) obligations (\(results.filter { $0.expectation == .refuted }.count) twins refuted)"
-                        + (spec.proofs != nil && spec.proofEncoding == .modular ? ", modular encoding" : "")
+                // The encoding matters only where inductive obligations run (`proofs:` given).
+                let modular = spec.proofs != nil && spec.proofEncoding == .modular
+                var detail = failed.isEmpty
+                    ? "\(results.count) obligations (\(results.filter { $0.expectation == .refuted }.count) twins refuted)" + (modular ? ", modular encoding" : "")
                     : "not holding: " + failed.joined(separator: ", ")
+                let unproven = modular ? InductiveProofs.lemmasNotHolding(results) : []
+                if !unproven.isEmpty { detail += " (every modular step's 'proved' rests on \(unproven.joined(separator: ", ")))" }
                 row = CheckRow(spec: spec.name, file: spec.file, check: "prove",
                                verdict: code == 0 ? "holds" : code == 1 ? "failed" : "incomplete", detail: detail,
                                seconds: Date().timeIntervalSince(start), exitCode: code,

@@ -630,8 +630,8 @@ extension GuestState {
                     guard let loc = entryLocation(pgd: pgd, va: va, level: 1),
                           let cur = readEntry(pfn: loc.pfn, slot: loc.slot) else { continue }
                     let curPfn = pteMFNToPfn(cur)
-                    for v in userValues where v != curPfn { ops.append(.setPteAt(cpu: c, mm: mm, va: va, pte: v)) }
-                    if va == pteVAs.first, swapEntry != curPfn { ops.append(.setPteAt(cpu: c, mm: mm, va: va, pte: swapEntry)) }
+                    let values = va == pteVAs.first ? userValues + [swapEntry] : userValues
+                    for v in values where v != curPfn { ops.append(.setPteAt(cpu: c, mm: mm, va: va, pte: v)) }
                     if cur.isPresent, cpus[c].currentMM == mm, config.preserveAD {
                         for flags in [GuestState.pageReadonly, GuestState.pageShared] {
                             let v = PTE(frame: curPfn.frame, flags: flags)

@@ -60,8 +60,10 @@ public struct P2M: Hashable, Sendable, Codable {
     /// a non-present entry (e.g. a swap entry) passes through untouched. The prover's
     /// `pte-roundtrip` transcription is held to this function on concrete values
     /// (`PTEConversionAgreementTests`).
-    public static func convert(_ val: PTE, through lookup: (Int) -> Int) -> PTE {
-        guard val.isPresent else { return val }
+    /// `convertsNonPresent`: the test-only `convert-non-present-entries` (every non-zero entry
+    /// converted, as XenLinux's PAE `pte_val` / `__pte` before eee7931c).
+    public static func convert(_ val: PTE, through lookup: (Int) -> Int, convertsNonPresent: Bool = false) -> PTE {
+        guard val.isPresent || (convertsNonPresent && val != .none) else { return val }
         return PTE(frame: lookup(val.frame), flags: val.flags)
     }
 
@@ -94,11 +96,9 @@ extension GuestState {
     /// (reading an entry back). Non-present entries pass through untouched.
     public func pteMFNToPfn(_ val: PTE) -> PTE { convertEntry(val, through: mfnToPFN) }
 
-    /// `P2M.convert`, or under the test-only `convert-non-present-entries` every non-zero
-    /// entry converted (XenLinux before eee7931c).
+    /// `P2M.convert` under this state's mutations.
     func convertEntry(_ val: PTE, through lookup: (Int) -> Int) -> PTE {
-        guard mutations.contains(.convertNonPresentEntries), !val.isPresent, val != .none else { return P2M.convert(val, through: lookup) }
-        return PTE(frame: lookup(val.frame), flags: val.flags)
+        P2M.convert(val, through: lookup, convertsNonPresent: mutations.contains(.convertNonPresentEntries))
     }
 
     /// The swap entry the guest writes with `set-pte-at` (`swp_entry_to_pte`): not present, its

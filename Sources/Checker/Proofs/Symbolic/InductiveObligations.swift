@@ -1,6 +1,14 @@
 import MMUSpec
 import SMT
 
+/// How the inductive steps encode Xen's two recursive parts (`get_page_type`'s entry loop and
+/// devalidation): unrolled (`exact`: every counterexample is a real step) or by their proved
+/// contracts (`modular`: queries that stay small at sizes the unrolled ones cannot reach).
+public enum ProofEncoding: String, CaseIterable, Sendable, Codable {
+    case exact
+    case modular
+}
+
 /// The protocol's invariants proved for every state of a size, reachable or not, in the
 /// style of Hyperkernel: one obligation per (operation x invariant) of the strengthened
 /// invariant, one per invariant for the initial state, and one per safety property that
@@ -14,14 +22,6 @@ import SMT
 /// validated writable frame, never a table in force or a pinned frame. Neither is inductive
 /// alone, and without counts-match they do not follow (the twin
 /// `inv-implies-no-writable-pagetable-twin-without-counts-match`). docs/proofs.md.
-/// How the inductive steps encode Xen's two recursive parts (`get_page_type`'s entry loop and
-/// devalidation): unrolled (`exact`: every counterexample is a real step) or by their proved
-/// contracts (`modular`: queries that stay small at sizes the unrolled ones cannot reach).
-public enum ProofEncoding: String, CaseIterable, Sendable, Codable {
-    case exact
-    case modular
-}
-
 public enum InductiveProofs {
     /// An invariant the inductive step assumes and proves: the spec's, or auxiliary.
     public enum Part: String, CaseIterable, Sendable {
@@ -61,9 +61,7 @@ public enum InductiveProofs {
     static func obligations(config: MMUConfig, values: [PTE] = [], mutations: Set<XenMutation> = [], assume: [Part] = Part.allCases,
                             suffix: String = "", expectation: ProofObligation.Expectation = .proved,
                             note: String = "", only: Set<String>? = nil, encoding: ProofEncoding = .exact) -> [ProofObligation] {
-        var sized = SymbolicSize(config: config, mutations: mutations)
-        sized.modular = encoding == .modular
-        let size = sized
+        let size = SymbolicSize(config: config, mutations: mutations, modular: encoding == .modular)
         let assumed = assume.map(\.rawValue).joined(separator: ", ")
         var out: [ProofObligation] = []
         func add(_ name: String, _ summary: String, _ goals: @escaping @Sendable (Context) -> [Goal]) {
@@ -88,27 +86,16 @@ public enum InductiveProofs {
                     let outcome = s.transition(r)
                     let next = outcome.state
                     let premise = holds(assume, s) && outcome.assumptions
-                    // Exact: one query per part. Modular (meant for sizes where one query is too
-                    // big): one per conjunct, Hyperkernel style, each a smaller query.
-                    let targets: [(name: String, formula: Expr)] = size.modular
-                        ? conjuncts(part, next, representatives: true).map { ("\(part.rawValue)/\($0.name)", $0.formula) }
-                        : [(part.rawValue, holds([part], next))]
+                    let targets = goalTargets(part.rawValue, modular: size.modular, whole: holds([part], next)) {
+                        conjuncts(part, next, representatives: true)
+                    }
                     return targets.map { target in
                     let formula = premise ==> target.formula
                     return Goal(target.name, formula, explain: { first in
                         // Prefer a counterexample the explorer's adversary could produce (guest
                         // frames, entry values from the spec's entry-flags): `mmucheck reach` can
                         // then decide it. Any counterexample refutes the step; this one is readable.
-                        let natural = adversaryValues(s, r, size, values)
-                        var model = first
-                        var outside = true
-                        // Tidy first (frames out of use untyped and zeroed: small, and likely
-                        // reachable), then any within the adversary, else the solver's first.
-                        for preference in [natural && tidy(s), natural] {
-                            if case .sat(let m)? = try? ctx.satisfy(!formula && preference, limits: SolverLimits(timeoutMs: 30_000)) {
-                                model = m; outside = false; break
-                            }
-                        }
+                        let (model, outside) = preferredModel(ctx, refuting: formula, s, adversaryValues(s, r, size, values), else: first)
                         guard let pre = s.concrete(in: model), let action = r.concrete(in: model, size) else {
                             return Explanation(lines: ["the counterexample lies outside the model's domain"])
                         }
@@ -142,22 +129,15 @@ public enum InductiveProofs {
             add("inv-implies-\(inv.rawValue)", "every state satisfying \(assumed) satisfies \(inv.rawValue)") { ctx in
                 let s = SymbolicXenState.fresh(ctx, size, "pre_")
                 // Modular: one query per conjunct of root 0 (see the steps above).
-                let targets: [(name: String, formula: Expr)] = size.modular
-                    ? s.conjuncts(inv, representatives: true).map { ("\(inv.rawValue)/\($0.name)", $0.formula) }
-                    : [(inv.rawValue, s.formula(inv))]
+                let targets = goalTargets(inv.rawValue, modular: size.modular, whole: s.formula(inv)) {
+                    s.conjuncts(inv, representatives: true)
+                }
                 let premise = holds(assume, s)
                 return targets.map { target in
                     let formula = premise ==> target.formula
                     return Goal(target.name, formula, explain: { first in
-                        // As for the steps: prefer a tidy state the spec's adversary can write,
-                        // so that `mmucheck reach` can decide it.
-                        var model = first
-                        let natural = adversaryValues(s, nil, size, values)
-                        for preference in [natural && tidy(s), natural] {
-                            if case .sat(let m)? = try? ctx.satisfy(!formula && preference, limits: SolverLimits(timeoutMs: 30_000)) {
-                                model = m; break
-                            }
-                        }
+                        // As for the steps: a state `mmucheck reach` can decide, if there is one.
+                        let model = preferredModel(ctx, refuting: formula, s, adversaryValues(s, nil, size, values), else: first).model
                         guard let state = s.concrete(in: model) else { return Explanation(lines: ["the counterexample lies outside the model's domain"]) }
                         let conjunct = s.conjuncts(inv).first { model.truth($0.formula) == false }?.name ?? "?"
                         return Explanation(lines: ["broken conjunct of \(inv.rawValue): \(conjunct)", "state: \(state)",
@@ -181,9 +161,7 @@ public enum InductiveProofs {
     static func contractLemmas(config: MMUConfig, mutations: Set<XenMutation> = [], rounds: Int? = nil, suffix: String = "",
                                expectation: ProofObligation.Expectation = .proved, note: String = "",
                                levels: [Int]? = nil, devalidation: Bool = true, only: Set<String>?) -> [ProofObligation] {
-        var sized = SymbolicSize(config: config, mutations: mutations)
-        sized.modular = true
-        let size = sized
+        let size = SymbolicSize(config: config, mutations: mutations, modular: true)
         var out: [ProofObligation] = []
         func add(_ name: String, _ summary: String, _ goals: @escaping @Sendable (Context) -> [Goal]) {
             if let only, !only.contains(name + suffix) { return }
@@ -256,6 +234,26 @@ public enum InductiveProofs {
             + (config.levels >= 2 ? contractLemmas(config: config, rounds: 1, suffix: "-twin-one-round", expectation: .refuted,
                                                    note: " (one round of devalidation, not a fixpoint)", levels: [],
                                                    only: only ?? ["devalidation-contract-twin-one-round"]) : [])
+    }
+
+    /// What an obligation's goals ask: `whole` as one goal named `name` (exact), or one goal per
+    /// conjunct, named `name/conjunct` (modular: meant for sizes where one query is too big,
+    /// Hyperkernel style, each a smaller query).
+    static func goalTargets(_ name: String, modular: Bool, whole: Expr,
+                            _ conjuncts: () -> [(name: String, formula: Expr)]) -> [(name: String, formula: Expr)] {
+        modular ? conjuncts().map { ("\(name)/\($0.name)", $0.formula) } : [(name, whole)]
+    }
+
+    /// A counterexample to `formula` on state `s` that `mmucheck reach` can decide, if there is
+    /// one: tidy first (frames out of use untyped and zeroed: small, and likely reachable), then
+    /// any within the adversary's values (`natural`), else the solver's `first`. `outside`: the
+    /// model is the solver's first, possibly outside the adversary.
+    static func preferredModel(_ ctx: Context, refuting formula: Expr, _ s: SymbolicXenState, _ natural: Expr,
+                               else first: SMTModel) -> (model: SMTModel, outside: Bool) {
+        for preference in [natural && tidy(s), natural] {
+            if case .sat(let m)? = try? ctx.satisfy(!formula && preference, limits: SolverLimits(timeoutMs: 30_000)) { return (m, false) }
+        }
+        return (first, true)
     }
 
     /// Terms saying a state and a request use only what the explorer's adversary writes: frames
