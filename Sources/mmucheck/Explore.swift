@@ -31,7 +31,7 @@ struct Explore: ParsableCommand {
     @Flag(name: .customLong("no-merge-stale-types"), help: "Keep states that differ only in the stale type of frames that are not validated (merged by default: they behave alike).")
     var noMergeStaleTypes = false
 
-    @Flag(name: .customLong("no-symmetry"), help: "Do not canonicalise states under renaming of interchangeable frames (and, for the hypervisor, entry slots).")
+    @Flag(name: .customLong("no-symmetry"), help: "Do not canonicalise states under renaming of interchangeable frames and entry slots (hypervisor level) or vCPUs (guest level).")
     var noSymmetry = false
 
     @Flag(name: .customLong("full-states"), help: "Keep full states instead of 64-bit fingerprints (no collision risk, more memory).")

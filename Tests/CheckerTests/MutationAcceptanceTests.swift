@@ -128,9 +128,19 @@ import MMUSpec
         #expect(replay.steps.map(\.action) == v.actions)
         #expect(replay.steps.dropLast().allSatisfy { $0.broken.isEmpty })
 
-        // The mechanism in place: nothing breaks within the same depth.
+        // vCPU symmetry (on by default) keeps the verdict and the shortest counterexample's
+        // length: explored without it to the same depth, the same invariant breaks at the same
+        // length and not before.
         var bounded = spec
         bounded.maxDepth = v.actions.count
+        var noSymmetry = bounded.explorerOptions
+        noSymmetry.symmetry = false
+        let unreduced = ExploreRun.run(bounded, options: noSymmetry, guestMutations: [m])
+        let u = try #require(unreduced.violations.first, "without symmetry, nothing breaks within \(v.actions.count) steps")
+        #expect(u.actions.count == v.actions.count && u.invariant == v.invariant)
+        #expect(spec.explorerOptions.symmetry && !unreduced.symmetry && outcome.symmetry)
+
+        // The mechanism in place: nothing breaks within the same depth.
         let clean = ExploreRun.run(bounded, options: bounded.explorerOptions)
         #expect(clean.violations.isEmpty, "\(clean.violations.first.map { "\($0.invariant): \($0.message)" } ?? "")")
         #expect(clean.stats.depth == v.actions.count)
@@ -143,5 +153,11 @@ import MMUSpec
         let outcome = ExploreRun.run(spec, options: spec.explorerOptions)
         #expect(outcome.verdict == "holds", "\(outcome.violations.first.map { "\($0.invariant): \($0.message)" } ?? "")")
         #expect(outcome.stats.distinctStates > 1000)
+        // The same verdict without vCPU symmetry, on more states and to the same depth.
+        var options = spec.explorerOptions
+        options.symmetry = false
+        let unreduced = ExploreRun.run(spec, options: options)
+        #expect(unreduced.verdict == "holds")
+        #expect(unreduced.stats.distinctStates > outcome.stats.distinctStates && unreduced.stats.depth == outcome.stats.depth)
     }
 }

@@ -4,10 +4,12 @@ import MMUSpec
 /// `GuestState.enabledOperations()` offers (every seed function with every
 /// argument in a small faithful range), checked against every invariant.
 ///
-/// Symmetry: none at this level. Renaming machine frames gives no reduction
-/// (the boot p2m fixes every pfn's mfn and the guest never changes it in the
-/// explored operations, so each symmetry class holds one reachable state), and
-/// the guest allocates pfns and mm slots deterministically (lowest free).
+/// Symmetry: the vCPUs are interchangeable (`GuestState.permutingCPUs`,
+/// CPUSymmetry.swift), so with `symmetry` on the explorer keeps one state per
+/// class of CPU renamings. Frames and mm slots are not renamed: the boot p2m
+/// fixes every pfn's mfn and the kernel's direct map gives each pfn its own
+/// slot, and the guest allocates pfns and mm slots deterministically (lowest
+/// free), so those renamings are not automorphisms.
 public struct GuestModel: Model {
     public typealias State = GuestState
     public typealias Action = GuestOp
@@ -15,12 +17,22 @@ public struct GuestModel: Model {
     public let spec: CheckSpec
     public let mutations: Set<GuestMutation>
     let enabled: Set<String>?
+    /// Every renaming of the CPUs (`vcpus!` of them), identity first.
+    let cpuPermutations: [[Int]]
 
     /// `mutations` changes the seed for tests (e.g. no `drop_mm_ref`); spec files cannot reach it.
     public init(spec: CheckSpec, mutations: Set<GuestMutation> = []) {
         self.spec = spec
         self.mutations = mutations
         enabled = spec.operations.map(Set.init)
+        let n = spec.config.vcpus
+        cpuPermutations = (1...4).contains(n) ? Permutations.all(of: n) : []
+    }
+
+    /// One state per class of CPU renamings (up to 4 vCPUs, 24 renamings; more keep their
+    /// CPU order: sound, no reduction).
+    public func canonical(_ state: GuestState) -> GuestState {
+        state.canonicalUnderCPURenaming(cpuPermutations)
     }
 
     /// `multicall-entry`, `drop-other-mm-ref`, `exit-mmap-unpin`, and the ends of what was

@@ -11,9 +11,7 @@ enum GuestModelSupport {
     static func explore(_ spec: CheckSpec, options: ExplorerOptions, mutations: Set<GuestMutation> = [],
                         progress: ((ExplorerStats) -> Void)?) -> ExploreOutcome {
         let model = GuestModel(spec: spec, mutations: mutations)
-        var opts = options
-        opts.symmetry = false   // none at guest level (see GuestModel)
-        let r = Explorer(model: model, options: opts).run(progress: progress)
+        let r = Explorer(model: model, options: options).run(progress: progress)
         let traces = r.violations.map {
             TraceRecord(spec: spec, model: model, mutations: mutations.map(\.rawValue).sorted(), violation: $0,
                         describe: { $0.description }, encode: ExploreRun.encodeState)

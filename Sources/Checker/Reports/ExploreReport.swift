@@ -27,8 +27,8 @@ public enum ExploreReport {
         let storage = options.fullStates ? "full states (inline size only: their heap arrays are not counted)" : "64-bit fingerprints"
         lines.append(String(format: "storage: %@, %.1f bytes/state in memory (+%ld bytes of trace links on disk)",
                             storage, s.bytesPerState, s.traceBytesOnDisk))
-        lines.append(o.spec.level == .guest ? "reductions: none (guest level)"
-                     : "reductions: symmetry \(options.symmetry ? "on" : "off"), stale types \(o.staleTypesMerged ? "merged" : "kept")")
+        lines.append(o.spec.level == .guest ? "reductions: vCPU symmetry \(o.symmetry ? "on" : "off")"
+                     : "reductions: symmetry \(o.symmetry ? "on" : "off"), stale types \(o.staleTypesMerged ? "merged" : "kept")")
         if !options.fullStates {
             lines.append(String(format: "fingerprint collision probability (n^2/2^65, + transitions/2^64 with symmetry): %.2g", s.collisionProbability))
         }
@@ -39,7 +39,7 @@ public enum ExploreReport {
         let s = o.stats
         return [
             "spec": o.spec.file, "name": o.spec.name, "model": o.spec.level.rawValue, "engine": o.engine, "engineNote": o.engineNote ?? NSNull(),
-            "symmetry": o.spec.level == .hypervisor && o.spec.symmetry, "staleTypesMerged": o.staleTypesMerged,
+            "symmetry": o.symmetry, "staleTypesMerged": o.staleTypesMerged,
             "complete": o.complete, "verdict": o.verdict,
             "incompleteReason": o.incomplete?.rawValue ?? NSNull(),
             "distinctStates": s.distinctStates, "transitions": s.transitions, "depth": s.depth,

@@ -14,6 +14,9 @@ public struct ExploreOutcome: Sendable {
     public var engineNote: String? = nil
     /// Whether states differing only in stale types were merged (hypervisor level).
     public var staleTypesMerged = false
+    /// Whether states were stored one per symmetry class (frames and slots at the
+    /// hypervisor level, vCPUs at the guest level).
+    public var symmetry = false
     public var complete: Bool { incomplete == nil }
 
     /// 0 holds, 1 violation, 3 incomplete.
@@ -31,6 +34,15 @@ public enum ExploreRun {
                            guestMutations: Set<GuestMutation> = [],
                            fastDefects: Set<FastDefect> = [],
                            progress: ((ExplorerStats) -> Void)? = nil) -> ExploreOutcome {
+        var outcome = explore(spec, options: options, engine: requested, hypervisorMutations: hypervisorMutations,
+                              guestMutations: guestMutations, fastDefects: fastDefects, progress: progress)
+        outcome.symmetry = options.symmetry
+        return outcome
+    }
+
+    private static func explore(_ spec: CheckSpec, options: ExplorerOptions, engine requested: CheckSpec.Engine?,
+                                hypervisorMutations: Set<XenMutation>, guestMutations: Set<GuestMutation>,
+                                fastDefects: Set<FastDefect>, progress: ((ExplorerStats) -> Void)?) -> ExploreOutcome {
         switch spec.level {
         case .hypervisor:
             // Test-only mutations run on the spec unless the fast engine is asked for: with a

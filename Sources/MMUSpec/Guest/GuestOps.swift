@@ -547,8 +547,9 @@ extension GuestState {
     ///   read-write (`PAGE_SHARED`), skipping the value already there;
     /// - set-pmd / set-pud: clearing a present entry (`pmd_clear` / `pud_clear`); populating
     ///   is pte-alloc's job;
-    /// - ops whose CPU does not matter (memory-management work outside lazy sections) run on
-    ///   the lowest idle CPU;
+    /// - memory-management work outside lazy sections (mm-alloc, pte-alloc, dup-mmap, mm-free,
+    ///   make-lowmem-page-*) on every idle CPU; mm-pin-all / mm-unpin-all, which need every
+    ///   CPU idle and complete at once, on CPU 0 only (the result is the same on any CPU);
     /// - mm-alloc uses the lowest free mm slot;
     /// - pgd-pin, pgd-unpin and set-phys-to-machine are not offered: Linux reaches the first
     ///   two only through activate-mm / dup-mmap / exit-mmap / mm-pin-all / mm-unpin-all, and
@@ -585,7 +586,6 @@ extension GuestState {
         let pteVAs = userAddresses(step: 1)
         let pmdVAs = userAddresses(step: 2)
         let pudVAs = config.levels >= 3 ? userAddresses(step: 3) : []
-        let firstIdle = cpus.indices.first { cpus[$0].lazyMode == .none && !cpus[$0].busy }
 
         for c in cpus.indices {
             // The steps that continue an operation already under way on this CPU.
@@ -653,7 +653,10 @@ extension GuestState {
                 }
             }
         }
-        if let c = firstIdle {
+        // Memory-management work outside lazy sections, on every idle CPU (which CPU runs it
+        // matters: its multicalls stay in flight there). vCPU symmetry (CPUSymmetry.swift)
+        // keeps one of the resulting states per class.
+        for c in cpus.indices where cpus[c].lazyMode == .none && !cpus[c].busy {
             if let free = mms.indices.dropFirst().first(where: { mms[$0] == nil }) { ops.append(.mmAlloc(cpu: c, mm: free)) }
             for mm in processMMs {
                 for va in pmdVAs { ops.append(.pteAlloc(cpu: c, mm: mm, va: va)) }
@@ -664,12 +667,10 @@ extension GuestState {
                 ops.append(.makeLowmemPageReadonly(cpu: c, pfn: data))
                 ops.append(.makeLowmemPageReadwrite(cpu: c, pfn: data))
             }
-            if config.saveRestore { ops.append(.mmPinAll(cpu: c)) }
         }
-        // dup-mmap needs a CPU running a process: the lowest idle one that does.
-        if let c = cpus.indices.first(where: { cpus[$0].lazyMode == .none && !cpus[$0].busy && cpus[$0].currentMM != nil }), c != firstIdle {
-            for mm in processMMs { ops.append(.dupMmap(cpu: c, mm: mm)) }
-        }
+        // Save runs under stop_machine with every CPU idle and completes at once, so the CPU
+        // that runs it makes no difference: offered once.
+        if config.saveRestore, let c = cpus.indices.first { ops.append(.mmPinAll(cpu: c)) }
         return ops.filter { notApplicableReason($0) == nil }
     }
 }
