@@ -29,6 +29,8 @@ runs=(
   "specs/quick/hypervisor-tiny.yaml --engine spec"
   "specs/quick/hypervisor-3-level.yaml --engine fast"
   "specs/guest-pae.yaml"
+  "specs/guest-pte-updates.yaml"
+  "specs/guest-balloon.yaml"
   "specs/guest-two-mms.yaml"
   "specs/guest-mprotect.yaml"
   "specs/bench/hypervisor-3-frames.yaml --engine fast --threads 2"

@@ -79,12 +79,12 @@ import MMUSpec
     }
 
     @Test func guestCountsAreUnchanged() throws {
-        var spec = try Self.load("specs/guest-pae.yaml")
+        var spec = try Self.load("specs/guest-pte-updates.yaml")
         var lines: [String] = []
         for depth in [5, 7] {
             spec.maxDepth = depth
             let o = ExploreRun.run(spec, options: spec.explorerOptions)
-            lines.append(Self.line("specs/guest-pae.yaml depth \(depth)", o))
+            lines.append(Self.line("specs/guest-pte-updates.yaml depth \(depth)", o))
         }
         try Self.expectGolden(lines.joined(separator: "\n") + "\n", "guest-counts.txt")
     }
@@ -125,7 +125,7 @@ import MMUSpec
     }
 
     @Test func guestTraceIsUnchanged() throws {
-        let file = "specs/guest-pae.yaml"
+        let file = "specs/guest-pte-updates.yaml"
         let spec = try Self.load(file)
         let o = ExploreRun.run(spec, options: spec.explorerOptions, guestMutations: [.skipDropMMRef])
         #expect(!o.violations.isEmpty)

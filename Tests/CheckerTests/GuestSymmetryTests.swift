@@ -58,8 +58,8 @@ import MMUSpec
         GuestModel(spec: try SpecLoader.load(file: MutationAcceptanceTests.specsDir + "/" + file), mutations: mutations)
     }
 
-    @Test("swapping the two vCPUs is an automorphism of the guest model's reachable states and steps",
-          arguments: ["guest-two-mms.yaml", "guest-pae.yaml", "guest-mprotect.yaml"])
+    @Test("swapping the two vCPUs is an automorphism of the guest model's reachable states and steps (every shipped guest spec)",
+          arguments: ["guest-two-mms.yaml", "guest-pae.yaml", "guest-pte-updates.yaml", "guest-mprotect.yaml", "guest-balloon.yaml"])
     func swapIsAnAutomorphism(_ file: String) throws {
         let m = try Self.model(file)
         let states = Self.reachable(m, limit: 1500)

@@ -74,14 +74,14 @@ import MMUSpec
 
 /// The guest level (issue #12, item 3): each concurrency mechanism of the seed earns its place.
 /// With one removed (test-only mutations re-creating real Linux bugs), `explore` on
-/// specs/guest-pae finds a shortest counterexample whose trace replays to the same violation;
+/// specs/guest-pte-updates finds a shortest counterexample whose trace replays to the same violation;
 /// with the mechanism in place, the same exploration to the same depth finds nothing.
 @Suite struct GuestMutationAcceptanceTests {
     /// The shipped spec each mutation is sought on: the cr3 races need a second mm
-    /// (specs/guest-two-mms); the PTE lock needs PTE updates (specs/guest-pae).
+    /// (specs/guest-two-mms); the PTE lock needs PTE updates (specs/guest-pte-updates).
     static func specFile(_ m: GuestMutation) -> String {
         switch m {
-        case .skipLockPTE: "guest-pae.yaml"
+        case .skipLockPTE: "guest-pte-updates.yaml"
         case .skipDropMMRef, .skipCurrentCR3Scan: "guest-two-mms.yaml"
         case .convertNonPresentEntries: "guest-mprotect.yaml"
         }

@@ -45,12 +45,19 @@ public struct GuestModel: Model {
     public func initialStates() -> [GuestState] { [GuestState(config: spec.config, mutations: mutations)] }
 
     public func actions(in state: GuestState) -> [GuestOp] {
-        let all = state.enabledOperations()
-        guard let enabled else { return all }
+        guard let enabled else { return state.enabledOperations() }
+        // The kernel-mapping family (set-pte-at on init_mm, set-pte-mfn) comes with
+        // `set-pte-mfn`: `set-pte-at` alone means the process mms' PTEs.
+        let kernelMappings = enabled.contains("set-pte-mfn")
+        let all = state.enabledOperations(kernelMappings: kernelMappings)
         // The steps that finish an operation already started are part of it, not operations
         // a spec chooses: always offered, so a filtered spec never leaves a CPU stuck
         // half-way (and reports "holds" for states where nothing could go on).
-        return all.filter { enabled.contains($0.name) || GuestModel.alwaysOffered.contains($0.name) }
+        return all.filter { op in
+            if enabled.contains(op.name) || GuestModel.alwaysOffered.contains(op.name) { return true }
+            if kernelMappings, case .setPteAt(_, GuestState.initMM, _, _) = op { return true }
+            return false
+        }
     }
 
     /// An operation whose seed preconditions do not hold is not a transition; a

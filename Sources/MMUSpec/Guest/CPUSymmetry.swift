@@ -109,6 +109,9 @@ extension GuestOp {
         case .multicallEntry(let c): return .multicallEntry(cpu: m(c))
         case .dropOtherMMRef(let c): return .dropOtherMMRef(cpu: m(c))
         case .exitMmapUnpin(let c, let mm): return .exitMmapUnpin(cpu: m(c), mm: mm)
+        case .setPteMFN(let c, let va, let mfn, let flags): return .setPteMFN(cpu: m(c), va: va, mfn: mfn, flags: flags)
+        case .decreaseReservation(let c, let p): return .decreaseReservation(cpu: m(c), pfn: p)
+        case .increaseReservation(let c, let p): return .increaseReservation(cpu: m(c), pfn: p)
         }
     }
 }

@@ -58,6 +58,13 @@ public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
     case dropOtherMMRef(cpu: Int)
     /// `xen_exit_mmap` goes on once `drop_mm_ref`'s cross calls are answered: the unpin.
     case exitMmapUnpin(cpu: Int, mm: Int)
+    /// `set_pte_mfn(va, mfn, flags)`: a kernel mapping in `swapper_pg_dir`, stored as-is with
+    /// `xen_set_pte` (a plain store, emulated by Xen on the pinned kernel PTE page).
+    case setPteMFN(cpu: Int, va: Int, mfn: Int, flags: PTEFlags)
+    /// The balloon driver gives free page `pfn` back to Xen (`decrease_reservation`).
+    case decreaseReservation(cpu: Int, pfn: Int)
+    /// The balloon driver takes a fresh frame for ballooned `pfn` (`increase_reservation`).
+    case increaseReservation(cpu: Int, pfn: Int)
 
     /// The stable kebab-case name.
     public var name: String {
@@ -86,6 +93,9 @@ public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
         case .multicallEntry: "multicall-entry"
         case .dropOtherMMRef: "drop-other-mm-ref"
         case .exitMmapUnpin: "exit-mmap-unpin"
+        case .setPteMFN: "set-pte-mfn"
+        case .decreaseReservation: "decrease-reservation"
+        case .increaseReservation: "increase-reservation"
         }
     }
 
@@ -95,7 +105,7 @@ public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
         "activate-mm", "dup-mmap", "exit-mmap", "mm-pin-all", "mm-unpin-all", "set-phys-to-machine",
         "make-lowmem-page-readonly", "make-lowmem-page-readwrite", "enter-lazy-mmu", "leave-lazy-mmu",
         "switch-mm", "leave-lazy-cpu", "mm-alloc", "pte-alloc", "mm-free",
-        "multicall-entry", "drop-other-mm-ref", "exit-mmap-unpin",
+        "multicall-entry", "drop-other-mm-ref", "exit-mmap-unpin", "set-pte-mfn", "decrease-reservation", "increase-reservation",
     ]
 
     /// Whether the multicalls this step issues are left in flight for later steps (Xen runs
@@ -127,7 +137,8 @@ public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
              .ptepModifyProtCommit(let c, _, _, _): c
         case .pgdPin(let c, _), .pgdUnpin(let c, _), .activateMM(let c, _), .dupMmap(let c, _),
              .exitMmap(let c, _), .makeLowmemPageReadonly(let c, _), .makeLowmemPageReadwrite(let c, _),
-             .mmAlloc(let c, _), .pteAlloc(let c, _, _), .mmFree(let c, _), .exitMmapUnpin(let c, _): c
+             .mmAlloc(let c, _), .pteAlloc(let c, _, _), .mmFree(let c, _), .exitMmapUnpin(let c, _),
+             .decreaseReservation(let c, _), .increaseReservation(let c, _), .setPteMFN(let c, _, _, _): c
         case .multicallEntry(let c), .dropOtherMMRef(let c): c
         case .mmPinAll(let c), .mmUnpinAll(let c), .enterLazyMMU(let c), .leaveLazyMMU(let c),
              .leaveLazyCPU(let c), .switchMM(let c, _, _): c
@@ -151,8 +162,10 @@ public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
         case .mmPinAll(let c), .mmUnpinAll(let c), .enterLazyMMU(let c), .leaveLazyMMU(let c), .leaveLazyCPU(let c):
             return "\(name)(cpu: \(c))"
         case .setPhysToMachine(let pfn, let mfn): return "set-phys-to-machine(pfn: \(pfn), mfn: \(mfn == P2M.invalidEntry ? "INVALID" : String(mfn)))"
-        case .makeLowmemPageReadonly(let c, let p), .makeLowmemPageReadwrite(let c, let p): return "\(name)(cpu: \(c), pfn: \(p))"
+        case .makeLowmemPageReadonly(let c, let p), .makeLowmemPageReadwrite(let c, let p),
+             .decreaseReservation(let c, let p), .increaseReservation(let c, let p): return "\(name)(cpu: \(c), pfn: \(p))"
         case .switchMM(let c, let mm, let lazy): return "switch-mm(cpu: \(c), mm: \(mm.map(String.init) ?? "none"), stay-lazy: \(lazy))"
+        case .setPteMFN(let c, let va, let mfn, let flags): return "set-pte-mfn(cpu: \(c), va: \(hex(va)), mfn: \(mfn), flags: \(flags))"
         }
     }
 }
@@ -240,10 +253,12 @@ extension GuestState {
                 if let m = cpus[c].lazyMM, m != mm { return "cpu \(c)'s lazy section works on mm \(m)" }
                 if let p = cpus[c].lazyPTEPage, p != loc.pfn { return "cpu \(c)'s lazy section holds the lock of PTE page \(p)" }
             }
-            if cpus.indices.contains(where: { $0 != c && cpus[$0].lazyPTEPage == loc.pfn }) {
+            // "updates to init_mm may be done without lock" (xen_set_pte_at): kernel mappings
+            // take no PTE lock; every other mm's update holds its PTE page's lock.
+            if mm != GuestState.initMM, cpus.indices.contains(where: { $0 != c && cpus[$0].lazyPTEPage == loc.pfn }) {
                 return "another cpu's lazy section holds the lock of PTE page \(loc.pfn)"
             }
-            if let d = cpus.indices.first(where: { $0 != c && cpus[$0].heldPTELocks.contains(loc.pfn) }) {
+            if mm != GuestState.initMM, let d = cpus.indices.first(where: { $0 != c && cpus[$0].heldPTELocks.contains(loc.pfn) }) {
                 return "cpu \(d) holds the lock of PTE page \(loc.pfn) (lock_pte, until its batch is issued)"
             }
             return nil
@@ -297,6 +312,20 @@ extension GuestState {
             guard config.saveRestore, validCPU(c), suspended else { return "not suspended" }
             return nil
         case .setPhysToMachine:
+            return nil
+        case .setPteMFN(let c, let va, _, _):
+            guard idleCPU(c), !cpus[c].busy else { return "cpu \(c) missing, lazy or inside an operation" }
+            guard entryLocation(pgd: swapperPgDir, va: va, level: 1) != nil else { return "no kernel PTE page maps that address" }
+            return nil
+        case .decreaseReservation(let c, let pfn):
+            guard idleCPU(c), !cpus[c].busy else { return "cpu \(c) missing, lazy or inside an operation" }
+            guard balloonedPages.isEmpty else { return "the model's balloon holds one page" }
+            guard allocatablePages().contains(pfn) else { return "pfn \(pfn) is not a free page" }
+            return nil
+        case .increaseReservation(let c, let pfn):
+            guard idleCPU(c), !cpus[c].busy else { return "cpu \(c) missing, lazy or inside an operation" }
+            guard (0..<config.pfns).contains(pfn), pfnToMFN(pfn) == P2M.invalidEntry else { return "pfn \(pfn) is not in the balloon" }
+            guard xenHeapHasFrame else { return "Xen's heap is empty (populate_physmap returns 0 extents)" }
             return nil
         case .makeLowmemPageReadonly(let c, let pfn):
             guard idleCPU(c) else { return "cpu \(c) missing or lazy" }
@@ -467,6 +496,12 @@ extension GuestState {
             suspended = false
         case .setPhysToMachine(let pfn, let mfn):
             if let e = p2m.setPhysToMachine(pfn, mfn) { BUG(e.description) }
+        case .setPteMFN(let c, let va, let mfn, let flags):
+            setPTEMFN(cpu: c, vaddr: va, mfn: mfn, flags: flags)
+        case .decreaseReservation(let c, let pfn):
+            decreaseReservation(cpu: c, pfn: pfn)
+        case .increaseReservation(let c, let pfn):
+            increaseReservation(cpu: c, pfn: pfn)
         case .makeLowmemPageReadonly(let c, let pfn):
             makeLowmemPageReadonly(cpu: c, vaddr: directMapVA(pfn))
         case .makeLowmemPageReadwrite(let c, let pfn):
@@ -554,7 +589,11 @@ extension GuestState {
     /// - pgd-pin, pgd-unpin and set-phys-to-machine are not offered: Linux reaches the first
     ///   two only through activate-mm / dup-mmap / exit-mmap / mm-pin-all / mm-unpin-all, and
     ///   calls the third only from the balloon driver (not modelled).
-    public func enabledOperations(slotsPerTable: Int = 2) -> [GuestOp] {
+    ///
+    /// `kernelMappings`: also offer the data page's kernel mapping updates (set-pte-at on
+    /// init_mm, set-pte-mfn). The explorer turns them on only for specs that enable
+    /// `set-pte-mfn` (`GuestModel`): with every PTE update at once they multiply states.
+    public func enabledOperations(slotsPerTable: Int = 2, kernelMappings: Bool = true) -> [GuestOp] {
         guard bug == nil else { return [] }
         var ops: [GuestOp] = []
         if suspended {
@@ -623,6 +662,20 @@ extension GuestState {
                     }
                 }
             }
+            // Kernel mappings (init_mm, no lock): the data page's direct-map entry made
+            // read-only or read-write again, through set_pte_at(&init_mm, ...) (also in lazy MMU
+            // sections: then a queued update_va_mapping, which Xen resolves through this CPU's
+            // cr3: a process pgd's private kernel pmd, or swapper_pg_dir) and, outside lazy
+            // sections and operations, through set_pte_mfn (a plain store, emulated by Xen).
+            if kernelMappings, let data, let cur = kernelMapping(of: data), cur.isPresent {
+                let kva = directMapVA(data)
+                for flags in [GuestState.pageKernel, GuestState.pageKernelRO] where flags != cur.flags {
+                    ops.append(.setPteAt(cpu: c, mm: GuestState.initMM, va: kva, pte: PTE(frame: data, flags: flags)))
+                    if cpus[c].lazyMode == .none {
+                        ops.append(.setPteMFN(cpu: c, va: kva, mfn: pfnToMFN(data), flags: flags))
+                    }
+                }
+            }
             // Page-table updates (also inside lazy MMU sections).
             for mm in processMMs where isLiveMM(mm) {
                 guard let pgd = mms[mm]?.pgd else { continue }
@@ -667,6 +720,12 @@ extension GuestState {
                 ops.append(.makeLowmemPageReadonly(cpu: c, pfn: data))
                 ops.append(.makeLowmemPageReadwrite(cpu: c, pfn: data))
             }
+        }
+        // The balloon, on the lowest idle CPU (its steps issue direct calls only, on a CPU with
+        // nothing batched or in flight: the CPU makes no difference).
+        if let c = cpus.indices.first(where: { cpus[$0].lazyMode == .none && !cpus[$0].busy }) {
+            if balloonedPages.isEmpty, let p = allocatablePages().first { ops.append(.decreaseReservation(cpu: c, pfn: p)) }
+            for p in balloonedPages { ops.append(.increaseReservation(cpu: c, pfn: p)) }
         }
         // Save runs under stop_machine with every CPU idle and completes at once, so the CPU
         // that runs it makes no difference: offered once.
