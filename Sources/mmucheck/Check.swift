@@ -20,6 +20,13 @@ struct Check: ParsableCommand {
     @Flag(help: "No progress lines.")
     var quiet = false
 
+    @Option(help: "Worker threads per BFS level for the explore checks (default: one per core, at most 64; results do not depend on it).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
+    }
+
     func run() throws {
         let specs: [CheckSpec]
         do { specs = try SpecLoader.load(paths: paths.isEmpty ? ["specs"] : paths) } catch {
@@ -31,11 +38,12 @@ struct Check: ParsableCommand {
             printErr("mmucheck check: --junit \(junit): cannot create the file")
             throw ExitCode(2)
         }
+        let workers = threads ?? min(64, max(1, ProcessInfo.processInfo.activeProcessorCount))
         installInterruptHandler()
         var rows: [CheckRow] = []
         for spec in specs {
             if !quiet { printErr("checking \(spec.name) (\(spec.file)): \(spec.checks.map(\.rawValue).joined(separator: ", "))") }
-            rows += try CheckRun.run(spec, progress: quiet ? nil : { printErr("  " + ExploreReport.progress($0)) }) { row in
+            rows += try CheckRun.run(spec, threads: workers, progress: quiet ? nil : { printErr("  " + ExploreReport.progress($0)) }) { row in
                 if !quiet { printErr("  \(row.check): \(row.verdict) — \(row.detail)") }
             }
         }

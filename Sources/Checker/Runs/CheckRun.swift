@@ -26,14 +26,17 @@ public struct CheckRow: Sendable {
 
 /// Runs every check each spec asks for.
 public enum CheckRun {
-    public static func run(_ spec: CheckSpec, progress: ((ExplorerStats) -> Void)?,
+    /// `threads`: the explorer's worker threads (results do not depend on them).
+    public static func run(_ spec: CheckSpec, threads: Int = 1, progress: ((ExplorerStats) -> Void)?,
                            onRow: (CheckRow) -> Void) throws -> [CheckRow] {
         var rows: [CheckRow] = []
         for kind in spec.checks {
             let row: CheckRow
             switch kind {
             case .explore:
-                let o = ExploreRun.run(spec, options: spec.explorerOptions, progress: progress)
+                var options = spec.explorerOptions
+                options.threads = max(1, threads)
+                let o = ExploreRun.run(spec, options: options, progress: progress)
                 var detail = "\(o.engine) engine\(o.engineNote.map { " (\($0))" } ?? ""), \(o.stats.distinctStates) states, \(o.stats.transitions) transitions, depth \(o.stats.depth)"
                 if let v = o.violations.first { detail = "\(v.invariant) broken after \(v.actions.count) steps; " + detail }
                 if let why = o.incomplete { detail += " (\(why.rawValue))" }
