@@ -26,6 +26,17 @@ enum GuestModelSupport {
         return try Replay.replay(t, model: model, describe: { $0.description }, result: { s, a in
             var copy = s
             return copy.step(a).description   // the explorer's transition (GuestModel.next)
+        }, extraActions: { s in
+            // The operations the explorer never offers (GuestCoverageTests.notOffered) with
+            // every argument in range (a pfn one past MAX_DOMAIN_PAGES reaches the seed's BUG).
+            var extra: [GuestOp] = []
+            for c in s.cpus.indices {
+                for mm in s.mms.indices.dropFirst() { extra += [.pgdPin(cpu: c, mm: mm), .pgdUnpin(cpu: c, mm: mm)] }
+            }
+            for pfn in 0...s.config.pfns {
+                for mfn in [P2M.invalidEntry] + Array(0..<s.config.machineFrames) { extra.append(.setPhysToMachine(pfn: pfn, mfn: mfn)) }
+            }
+            return extra
         })
     }
 }

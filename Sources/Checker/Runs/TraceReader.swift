@@ -91,13 +91,31 @@ public enum TraceReader {
         if let bad = mutations.first(where: { XenMutation(rawValue: $0) == nil && GuestMutation(rawValue: $0) == nil }) {
             throw fail("#meta.mutations", "unknown mutation '\(bad)'", near: "\"\(bad)\"")
         }
+        // A mutation of the other level cannot be applied (the guest model runs Xen unmutated,
+        // the hypervisor model has no guest): refused, never dropped while the header says it
+        // was applied.
+        let ofLevel: (String) -> Bool = level == .guest ? { GuestMutation(rawValue: $0) != nil } : { XenMutation(rawValue: $0) != nil }
+        if let other = mutations.first(where: { !ofLevel($0) }) {
+            throw fail("#meta.mutations", "'\(other)' is a \(level == .guest ? "hypervisor" : "guest") mutation; a \(level.rawValue) trace can apply only "
+                       + (level == .guest ? GuestMutation.allCases.map(\.rawValue) : XenMutation.allCases.map(\.rawValue)).joined(separator: ", "),
+                       near: "\"\(other)\"")
+        }
+        var invariant: String?
+        if let v = meta["invariant"], !(v is NSNull) {
+            let names = (level == .guest ? Invariant.guestLevel : Invariant.hypervisorLevel).map(\.rawValue)
+            guard let name = v as? String, names.contains(name) else {
+                throw fail("#meta.invariant", "expected an invariant of the \(level.rawValue) model: " + names.joined(separator: ", "),
+                           near: "\"invariant\"")
+            }
+            invariant = name
+        }
         guard let actions = top["actions"] as? [[String: Any]] else {
             throw fail("actions", "missing or not a list of objects", near: "\"actions\"")
         }
         var steps: [(index: Int, action: String, line: Int)] = []
         var searchFrom = lines.line(of: "\"actions\"")
         for (i, a) in actions.enumerated() {
-            let line = lines.line(of: "\"step\" : \(i + 1)", from: searchFrom)
+            let line = lines.line(matching: #""step"\s*:\s*"# + String(i + 1) + #"(?![0-9])"#, from: searchFrom)
             searchFrom = line
             guard let index = a["index"] as? Int, index >= 0 else {
                 throw SpecError(file: file, line: line, key: "actions[\(i)].index", message: "missing or not a non-negative integer")
@@ -107,7 +125,7 @@ public enum TraceReader {
             }
             steps.append((index, desc, line))
         }
-        return LoadedTrace(file: file, spec: spec, mutations: mutations, invariant: meta["invariant"] as? String, steps: steps)
+        return LoadedTrace(file: file, spec: spec, mutations: mutations, invariant: invariant, steps: steps)
     }
 
     static func camel(_ kebab: String) -> String {
@@ -127,6 +145,12 @@ struct LineIndex {
     func line(ofUTF16Offset offset: Int) -> Int {
         let prefix = text.utf16.prefix(offset)
         return prefix.reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
+    }
+    /// The first line at or after `from` (1-based) that matches the regular expression
+    /// `pattern` (the JSON may be spaced any way); `from` if none.
+    func line(matching pattern: String, from: Int = 1) -> Int {
+        for i in max(0, from - 1)..<lines.count where lines[i].range(of: pattern, options: .regularExpression) != nil { return i + 1 }
+        return max(1, from)
     }
     /// The first line at or after `from` (1-based) that contains `needle`; `from` if none.
     func line(of needle: String, from: Int = 1) -> Int {

@@ -63,6 +63,15 @@ public enum XenAction: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 }
 
+/// A hypercall prints as the action that issues it, without the vCPU (`name(arguments)`,
+/// hex addresses, Xen's flag names): one format for actions, guest logs and BUG messages.
+extension Hypercall: CustomStringConvertible {
+    public var description: String {
+        let text = XenAction.hypercall(vcpu: 0, self).description
+        return text.hasSuffix(" @v0") ? String(text.dropLast(4)) : text
+    }
+}
+
 /// The answer to one `XenAction`.
 public enum XenActionResult: Hashable, Sendable, Codable, CustomStringConvertible {
     case ok
