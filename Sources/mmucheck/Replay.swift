@@ -13,13 +13,16 @@ struct Replay: ParsableCommand {
     @Option(help: "Engine to replay on: spec (default) or fast (hypervisor traces). auto means fast when it can.")
     var engine: EngineChoice = .spec
 
+    @Flag(help: "Print the state after each step: every frame (owner, type, type and general counts, validated, pinned, entries), the cr3s and the m2p; at guest level also the p2m, PagePinned, the mms and each CPU's mm, lazy mode, xen_cr3 / xen_current_cr3, queued and in-flight multicall entries, locks and cross calls.")
+    var showState = false
+
     func run() throws {
         let outcome: ReplayOutcome
         do {
             let loaded = try TraceReader.load(file: trace)
             var e = engine.value
             if e == .auto { e = Engines.fastUnsupported(loaded.spec) == nil ? .fast : .spec }
-            outcome = try Checker.Replay.run(loaded, engine: e)
+            outcome = try Checker.Replay.run(loaded, engine: e, showState: showState)
         } catch {
             printErr("mmucheck replay: \(error)")
             throw ExitCode(2)
@@ -31,8 +34,10 @@ struct Replay: ParsableCommand {
             broken.isEmpty ? "all invariants hold" : "BROKEN: " + broken.map { "\($0.invariant) (\($0.message))" }.joined(separator: "; ")
         }
         print("  0. initial state: \(holds(outcome.brokenInitially))")
+        for line in outcome.initialState { print("       " + line) }
         for s in outcome.steps {
             print(String(format: "%3d. ", s.step) + "\(s.action) -> \(s.result): \(holds(s.broken))")
+            for line in s.state { print("       " + line) }
         }
         if let inv = t.invariant {
             print(outcome.reproduced ? "reproduced: \(inv) is broken after the last step"

@@ -134,6 +134,9 @@ import MMUSpec
         let replay = try Replay.run(try TraceReader.load(file: file))
         #expect(replay.steps.map(\.action) == trace.actions)
         #expect(replay.steps.allSatisfy { $0.result == "ok" })
+        // The trace names reach's pseudo-invariant: replayed without a verdict on it (no
+        // "NOT reproduced"), while an unknown invariant is refused (ReplayDefectTests).
+        #expect(trace.invariant == Reach.targetInvariant && replay.trace.invariant == nil)
     }
 
     @Test func aWeakInvariantsCTIIsUnreachable() throws {

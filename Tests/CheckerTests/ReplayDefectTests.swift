@@ -92,3 +92,36 @@ import MMUSpec
         #expect(!"\(Hypercall.mmuUpdate([.preserveAD(ptr: EntryRef(mfn: 1, slot: 0), val: .none)]))".contains("MMUSpec."))
     }
 }
+
+/// Issue #13, item 6: `replay --show-state` shows what each step left behind.
+@Suite struct ReplayShowStateTests {
+    @Test("guest: every step shows Xen's frames and cr3s, the p2m, the mms and each CPU's mm, lazy mode, cr3s and multicalls in flight")
+    func guestStates() throws {
+        let file = GoldenRunTests.goldenDir.appendingPathComponent("trace-skip-drop-mm-ref.json").path
+        let t = try TraceReader.load(file: file)
+        let plain = try Replay.run(t)
+        #expect(plain.steps.allSatisfy { $0.state.isEmpty } && plain.initialState.isEmpty)
+        let r = try Replay.run(t, showState: true)
+        #expect(r.initialState.contains { $0.hasPrefix("frame 0: ") } && r.initialState.contains { $0.hasPrefix("p2m: ") })
+        for s in r.steps {
+            #expect(s.state.filter { $0.hasPrefix("frame ") }.count == t.spec.config.machineFrames)
+            #expect(s.state.filter { $0.hasPrefix("cpu ") }.count == t.spec.config.vcpus)
+            #expect(s.state.contains { $0.hasPrefix("cr3: v0 ") } && s.state.contains { $0.hasPrefix("mm 0 (init_mm): pgd ") })
+        }
+        // activate-mm (step 2) leaves its pin batch in flight on cpu 0: the state says so.
+        #expect(r.steps[1].state.contains { $0.hasPrefix("cpu 0: ") && $0.contains("in flight") && $0.contains("pin") })
+        // The same verdicts as without the rendering.
+        #expect(r.steps.map(\.broken.count) == plain.steps.map(\.broken.count))
+    }
+
+    @Test("hypervisor: the fast engine's states render exactly as the spec's, step by step")
+    func enginesRenderAlike() throws {
+        let file = GoldenRunTests.goldenDir.appendingPathComponent("trace-allow-writable-l1-to-pagetable-fast.json").path
+        let t = try TraceReader.load(file: file)
+        let spec = try Replay.run(t, engine: .spec, showState: true)
+        let fast = try Replay.run(t, engine: .fast, showState: true)
+        #expect(fast.engine == "fast" && !spec.steps.isEmpty)
+        #expect(spec.steps.map(\.state) == fast.steps.map(\.state))
+        #expect(spec.steps.last?.state.contains { $0.contains("type L") } == true)
+    }
+}

@@ -58,6 +58,10 @@ public enum Reach {
         public var exitCode: Int32 { trace != nil ? 1 : incomplete != nil ? 3 : 0 }
     }
 
+    /// The pseudo-invariant a `reach` trace names: the path ends in the target state, which the
+    /// trace does not carry, so `replay` replays such a trace without a verdict on it.
+    public static let targetInvariant = "not-the-target-state"
+
     /// The spec's model with one invariant: "not the target state" (compared as the explorer
     /// stores states: reduced, and canonical under symmetry).
     struct Search: Model {
@@ -69,7 +73,7 @@ public enum Reach {
         func next(_ state: XenState, _ action: XenAction) -> XenState? { base.next(state, action) }
         var invariants: [NamedInvariant<XenState>] {
             let (b, t, sym) = (base, targetKey, symmetric)
-            return [NamedInvariant("not-the-target-state") { s in b.key(s, symmetric: sym) == t ? "reached the state" : nil }]
+            return [NamedInvariant(Reach.targetInvariant) { s in b.key(s, symmetric: sym) == t ? "reached the state" : nil }]
         }
         func canonical(_ state: XenState) -> XenState { base.canonical(state) }
         func reduced(_ state: XenState) -> XenState { base.reduced(state) }

@@ -7,6 +7,8 @@ public struct ReplayStep: Sendable {
     public let action: String
     public let result: String
     public let broken: [(invariant: String, message: String)]
+    /// The state after the step, rendered (`StateReport`), when asked for; else empty.
+    public var state: [String] = []
 }
 
 public struct ReplayOutcome: Sendable {
@@ -14,6 +16,8 @@ public struct ReplayOutcome: Sendable {
     public let steps: [ReplayStep]
     /// The invariants broken in the initial state.
     public let brokenInitially: [(invariant: String, message: String)]
+    /// The initial state, rendered, when asked for; else empty.
+    public var initialState: [String] = []
     /// The engine that replayed it ("spec" or "fast").
     public var engine = "spec"
     /// True when the trace's recorded invariant is broken after its last step.
@@ -32,7 +36,8 @@ public struct ReplayOutcome: Sendable {
 public enum Replay {
     /// `engine`: `.fast` replays on the fast engine (hypervisor traces whose configuration it
     /// holds); otherwise the spec.
-    public static func run(_ t: LoadedTrace, engine: CheckSpec.Engine = .spec) throws(SpecError) -> ReplayOutcome {
+    /// `showState`: render the state after every step (`ReplayStep.state`).
+    public static func run(_ t: LoadedTrace, engine: CheckSpec.Engine = .spec, showState: Bool = false) throws(SpecError) -> ReplayOutcome {
         switch t.spec.level {
         case .hypervisor:
             let mutations = Set(t.mutations.compactMap(XenMutation.init(rawValue:)))
@@ -45,7 +50,7 @@ public enum Replay {
                     var copy = s
                     guard let r = model.engine.perform(model.xenAction(a), on: &copy) else { return "unrepresentable" }
                     return r.error.map(\.description) ?? "ok"
-                })
+                }, render: showState ? { StateReport.lines(model.specState($0)) } : nil)
                 out.engine = "fast"
                 return out
             }
@@ -53,12 +58,12 @@ public enum Replay {
             return try replay(t, model: model, describe: { $0.description }, result: { s, a in
                 var copy = s
                 return copy.apply(a).description
-            }, extraActions: { s in
+            }, render: showState ? { StateReport.lines($0) } : nil, extraActions: { s in
                 // tlb-flush: an operation traces may use that the explorer never generates.
                 s.cr3.indices.map { XenAction.hypercall(vcpu: $0, .mmuextOp([.tlbFlush])) }
             })
         case .guest:
-            return try GuestModelSupport.replay(t)
+            return try GuestModelSupport.replay(t, showState: showState)
         }
     }
 
@@ -67,6 +72,7 @@ public enum Replay {
     /// docs/model.md name them), tried when the step is none of the offered ones.
     static func replay<M: Model>(_ t: LoadedTrace, model: M, describe: (M.Action) -> String,
                                  result: (M.State, M.Action) -> String,
+                                 render: ((M.State) -> [String])? = nil,
                                  extraActions: (M.State) -> [M.Action] = { _ in [] }) throws(SpecError) -> ReplayOutcome {
         guard var state = model.initialStates().first else {
             throw SpecError(file: t.file, line: 1, key: "#meta", message: "the model has no initial state")
@@ -88,8 +94,11 @@ public enum Replay {
             }
             let r = result(state, action)
             if let next = model.next(state, action) { state = next }
-            out.append(ReplayStep(step: i + 1, action: describe(action), result: r, broken: broken(state)))
+            out.append(ReplayStep(step: i + 1, action: describe(action), result: r, broken: broken(state),
+                                  state: render?(state) ?? []))
         }
-        return ReplayOutcome(trace: t, steps: out, brokenInitially: initiallyBroken)
+        var outcome = ReplayOutcome(trace: t, steps: out, brokenInitially: initiallyBroken)
+        outcome.initialState = render.map { render in model.initialStates().first.map(render) ?? [] } ?? []
+        return outcome
     }
 }
