@@ -31,6 +31,7 @@ runs=(
   "specs/guest-pae.yaml"
   "specs/guest-pte-updates.yaml"
   "specs/guest-balloon.yaml"
+  "specs/guest-kernel-mappings.yaml"
   "specs/guest-two-mms.yaml"
   "specs/guest-mprotect.yaml"
   "specs/bench/hypervisor-3-frames.yaml --engine fast --threads 2"

@@ -20,7 +20,7 @@ struct Check: ParsableCommand {
     @Flag(help: "No progress lines.")
     var quiet = false
 
-    @Option(help: "Worker threads per BFS level for the explore checks (default: one per core, at most 64; results do not depend on it).")
+    @Option(help: "Worker threads per BFS level for the explore checks (default: one per core, at most 64; the counts of a complete run do not depend on it).")
     var threads: Int?
 
     func validate() throws {

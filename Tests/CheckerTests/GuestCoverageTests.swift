@@ -28,7 +28,10 @@ import MMUSpec
                 for a in model.actions(in: s) {
                     guard let t = model.next(s, a) else { continue }
                     counts[a.name, default: 0] += 1
-                    if case .setPteAt(_, GuestState.initMM, _, _) = a { counts["set-pte-at(init_mm)", default: 0] += 1 }
+                    if case .setPteAt(let c, GuestState.initMM, _, _) = a {
+                        counts["set-pte-at(init_mm)", default: 0] += 1
+                        if s.cpus[c].lazyMode == .mmu { counts["set-pte-at(init_mm, lazy)", default: 0] += 1 }
+                    }
                     if seen.insert(t).inserted { next.append(t) }
                 }
             }
@@ -40,7 +43,8 @@ import MMUSpec
 
     @Test func everyOfferedGuestOperationFires() throws {
         var counts = try Self.fired("guest-two-mms.yaml", depth: nil)
-        for file in ["guest-pae.yaml", "guest-pte-updates.yaml", "guest-mprotect.yaml", "guest-balloon.yaml"] {
+        for file in ["guest-pae.yaml", "guest-pte-updates.yaml", "guest-mprotect.yaml", "guest-balloon.yaml",
+                     "guest-kernel-mappings.yaml"] {
             counts.merge(try Self.fired(file, depth: 12)) { $0 + $1 }
         }
         let missing = GuestOp.allNames.filter { counts[$0, default: 0] == 0 && !Self.notOffered.contains($0) }
@@ -49,7 +53,8 @@ import MMUSpec
         // continuation steps exist only in the interleaved model.
         // Session 8 added the kernel mappings and the balloon (the p2m changing).
         for name in ["dup-mmap", "exit-mmap-unpin", "drop-other-mm-ref", "multicall-entry", "mm-free", "mm-pin-all",
-                     "set-pte-at(init_mm)", "set-pte-mfn", "decrease-reservation", "increase-reservation"] {
+                     "set-pte-at(init_mm)", "set-pte-at(init_mm, lazy)", "set-pte-mfn", "decrease-reservation",
+                     "increase-reservation"] {
             #expect(counts[name, default: 0] > 0, "\(name) never fired")
         }
         #expect(Self.notOffered.allSatisfy { counts[$0] == nil })

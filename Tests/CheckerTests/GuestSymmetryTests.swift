@@ -59,7 +59,8 @@ import MMUSpec
     }
 
     @Test("swapping the two vCPUs is an automorphism of the guest model's reachable states and steps (every shipped guest spec)",
-          arguments: ["guest-two-mms.yaml", "guest-pae.yaml", "guest-pte-updates.yaml", "guest-mprotect.yaml", "guest-balloon.yaml"])
+          arguments: ["guest-two-mms.yaml", "guest-pae.yaml", "guest-pte-updates.yaml", "guest-mprotect.yaml", "guest-balloon.yaml",
+                      "guest-kernel-mappings.yaml"])
     func swapIsAnAutomorphism(_ file: String) throws {
         let m = try Self.model(file)
         let states = Self.reachable(m, limit: 1500)
@@ -92,6 +93,20 @@ import MMUSpec
         #expect(Self.firstBreak(m, states) { s in
             var r = s.permutingCPUs([1, 0])
             for i in r.mms.indices { r.mms[i]?.cpuVMMask = s.mms[i]?.cpuVMMask ?? [] }
+            return r
+        } != nil)
+        // The sample has cross calls in flight (else the next two twins could not fail).
+        #expect(states.contains { $0.cpus.contains { !$0.pendingIPIs.isEmpty } && $0.cpus.contains { !$0.awaiting.isEmpty } })
+        // The CPUs a sender awaits left unrenamed.
+        #expect(Self.firstBreak(m, states) { s in
+            var r = s.permutingCPUs([1, 0])
+            for c in r.cpus.indices { r.cpus[c].awaiting = s.cpus[1 - c].awaiting }
+            return r
+        } != nil)
+        // The sender of a pending cross call left unrenamed.
+        #expect(Self.firstBreak(m, states) { s in
+            var r = s.permutingCPUs([1, 0])
+            for c in r.cpus.indices { r.cpus[c].pendingIPIs = s.cpus[1 - c].pendingIPIs }
             return r
         } != nil)
     }

@@ -138,7 +138,7 @@ import MMUSpec
         // Every shipped spec says what it means: none warns.
         for file in ["hypervisor-small.yaml", "quick/hypervisor-3-level.yaml", "quick/hypervisor-tiny.yaml",
                      "bench/hypervisor-3-frames.yaml", "bench/hypervisor-4-frames.yaml", "guest-pae.yaml",
-                     "guest-two-mms.yaml", "guest-mprotect.yaml", "guest-pte-updates.yaml", "guest-balloon.yaml",
+                     "guest-two-mms.yaml", "guest-mprotect.yaml", "guest-pte-updates.yaml", "guest-balloon.yaml", "guest-kernel-mappings.yaml",
                      "bench/guest-3-vcpus.yaml"] {
             #expect(try EnginesTests.load(file).warnings.isEmpty, "\(file)")
         }

@@ -6,10 +6,10 @@ import MMUSpec
 ///
 /// Symmetry: the vCPUs are interchangeable (`GuestState.permutingCPUs`,
 /// CPUSymmetry.swift), so with `symmetry` on the explorer keeps one state per
-/// class of CPU renamings. Frames and mm slots are not renamed: the boot p2m
-/// fixes every pfn's mfn and the kernel's direct map gives each pfn its own
-/// slot, and the guest allocates pfns and mm slots deterministically (lowest
-/// free), so those renamings are not automorphisms.
+/// class of CPU renamings. Frames and mm slots are not renamed: the kernel's
+/// direct map gives each pfn its own slot, and the guest allocates pfns, mm
+/// slots and (with the balloon) Xen's frames deterministically (lowest free),
+/// so those renamings are not automorphisms.
 public struct GuestModel: Model {
     public typealias State = GuestState
     public typealias Action = GuestOp
@@ -26,11 +26,14 @@ public struct GuestModel: Model {
         self.mutations = mutations
         enabled = spec.operations.map(Set.init)
         let n = spec.config.vcpus
-        cpuPermutations = (1...4).contains(n) ? Permutations.all(of: n) : []
+        cpuPermutations = (2...4).contains(n) ? Permutations.all(of: n) : []
     }
 
-    /// One state per class of CPU renamings (up to 4 vCPUs, 24 renamings; more keep their
-    /// CPU order: sound, no reduction).
+    /// One state per class of CPU renamings (2 to 4 vCPUs, up to 24 renamings; more keep
+    /// their CPU order: sound, no reduction, and the report says symmetry is off).
+    /// Whether `canonical` reduces anything (2 to 4 vCPUs).
+    public var hasSymmetry: Bool { !cpuPermutations.isEmpty }
+
     public func canonical(_ state: GuestState) -> GuestState {
         state.canonicalUnderCPURenaming(cpuPermutations)
     }
@@ -46,18 +49,14 @@ public struct GuestModel: Model {
 
     public func actions(in state: GuestState) -> [GuestOp] {
         guard let enabled else { return state.enabledOperations() }
-        // The kernel-mapping family (set-pte-at on init_mm, set-pte-mfn) comes with
-        // `set-pte-mfn`: `set-pte-at` alone means the process mms' PTEs.
-        let kernelMappings = enabled.contains("set-pte-mfn")
-        let all = state.enabledOperations(kernelMappings: kernelMappings)
+        // The kernel mappings (set-pte-at on init_mm, next to set-pte-mfn) are offered when
+        // the spec enables set-pte-mfn; set-pte-at on init_mm also needs set-pte-at enabled,
+        // like every other set-pte-at (a name filters everything it names).
+        let all = state.enabledOperations(kernelMappings: enabled.contains("set-pte-mfn"))
         // The steps that finish an operation already started are part of it, not operations
         // a spec chooses: always offered, so a filtered spec never leaves a CPU stuck
         // half-way (and reports "holds" for states where nothing could go on).
-        return all.filter { op in
-            if enabled.contains(op.name) || GuestModel.alwaysOffered.contains(op.name) { return true }
-            if kernelMappings, case .setPteAt(_, GuestState.initMM, _, _) = op { return true }
-            return false
-        }
+        return all.filter { enabled.contains($0.name) || GuestModel.alwaysOffered.contains($0.name) }
     }
 
     /// An operation whose seed preconditions do not hold is not a transition; a

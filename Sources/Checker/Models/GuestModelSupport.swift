@@ -16,8 +16,10 @@ enum GuestModelSupport {
             TraceRecord(spec: spec, model: model, mutations: mutations.map(\.rawValue).sorted(), violation: $0,
                         describe: { $0.description }, encode: ExploreRun.encodeState)
         }
-        return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces,
-                              engine: "spec", engineNote: "the fast engine covers the hypervisor model only")
+        var outcome = ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces,
+                                     engine: "spec", engineNote: "the fast engine covers the hypervisor model only")
+        outcome.symmetry = options.symmetry && model.hasSymmetry
+        return outcome
     }
 
     static func replay(_ t: LoadedTrace, showState: Bool = false) throws(SpecError) -> ReplayOutcome {

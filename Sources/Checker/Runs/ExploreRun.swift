@@ -36,7 +36,8 @@ public enum ExploreRun {
                            progress: ((ExplorerStats) -> Void)? = nil) -> ExploreOutcome {
         var outcome = explore(spec, options: options, engine: requested, hypervisorMutations: hypervisorMutations,
                               guestMutations: guestMutations, fastDefects: fastDefects, progress: progress)
-        outcome.symmetry = options.symmetry
+        // The guest level says itself whether its symmetry reduced anything (2 to 4 vCPUs).
+        if spec.level == .hypervisor { outcome.symmetry = options.symmetry }
         return outcome
     }
 

@@ -247,6 +247,9 @@ extension GuestState {
             if case .ptepModifyProtCommit = op {
                 guard config.preserveAD else { return "MMU_PT_UPDATE_PRESERVE_AD is off" }
                 guard cpus[c].currentMM == mm else { return "mm \(mm) is not this cpu's current mm" }
+                // mprotect's change_pte_range runs its ptep_modify_prot_start/commit pairs in a
+                // lazy MMU section (arch_enter_lazy_mmu_mode), always.
+                guard cpus[c].lazyMode == .mmu else { return "mprotect updates PTEs in a lazy MMU section (change_pte_range)" }
                 guard readEntry(pfn: loc.pfn, slot: loc.slot)?.isPresent == true else { return "no present pte" }
             }
             if cpus[c].lazyMode == .mmu {
@@ -598,7 +601,7 @@ extension GuestState {
     /// - mm-alloc uses the lowest free mm slot;
     /// - pgd-pin, pgd-unpin and set-phys-to-machine are not offered: Linux reaches the first
     ///   two only through activate-mm / dup-mmap / exit-mmap / mm-pin-all / mm-unpin-all, and
-    ///   calls the third only from the balloon driver (not modelled).
+    ///   calls the third only from the balloon driver (decrease- / increase-reservation).
     ///
     /// `kernelMappings`: also offer the data page's kernel mapping updates (set-pte-at on
     /// init_mm, set-pte-mfn). The explorer turns them on only for specs that enable
@@ -734,6 +737,8 @@ extension GuestState {
         // The balloon, on the lowest idle CPU (its steps issue direct calls only, on a CPU with
         // nothing batched or in flight: the CPU makes no difference).
         if let c = cpus.indices.first(where: { cpus[$0].lazyMode == .none && !cpus[$0].busy }) {
+            // The lowest free page only: every free page took specs/guest-balloon.yaml past
+            // 8 minutes (docs/model.md, simplifications).
             if balloonedPages.isEmpty, let p = allocatablePages().first { ops.append(.decreaseReservation(cpu: c, pfn: p)) }
             for p in balloonedPages { ops.append(.increaseReservation(cpu: c, pfn: p)) }
         }
