@@ -63,6 +63,9 @@ public protocol ModelHooks {
     /// it. Only for models whose `actions(in:)` is the same list in every state. Empty (the
     /// default): no aliases.
     var actionAliases: [Int?] { get }
+    /// The operation an action belongs to, for counting fired transitions per operation
+    /// (`ExplorerOptions.countFired`). The default is the action's description.
+    func operationName(_ action: Action) -> String
 }
 
 // A model without a step context: `StepContext` is `Void` (the associated type's default),
@@ -91,6 +94,7 @@ extension ModelHooks {
     }
     public func stateHash(_ state: State) -> UInt64 { UInt64(bitPattern: Int64(state.hashValue)) }
     public var actionAliases: [Int?] { [] }
+    public func operationName(_ action: Action) -> String { String(describing: action) }
 }
 
 /// One named predicate over states. The check returns nil when it holds, else

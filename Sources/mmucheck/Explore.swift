@@ -22,6 +22,9 @@ struct Explore: ParsableCommand {
     @Option(name: .customLong("memory-mb"), help: "Stop when resident memory passes this many MiB.")
     var memoryMB: Int?
 
+    @Flag(help: "Count the transitions each operation fires (every expanded state's enabled actions, by operation name) and list them, operations the spec enables that never fired first. Costs a dictionary update per transition.")
+    var coverage = false
+
     @Option(help: "Worker threads per BFS level (results do not depend on it).")
     var threads: Int = 1
 
@@ -71,6 +74,7 @@ struct Explore: ParsableCommand {
         options.keepGoing = keepGoing
         if noSymmetry { options.symmetry = false }
         options.fullStates = fullStates
+        options.countFired = coverage
         if let traceOut, !canWrite(traceOut) {
             printErr("mmucheck explore: --trace-out \(traceOut): cannot create the file")
             throw ExitCode(2)

@@ -17,11 +17,17 @@ extension Explorer {
         var filter = SuccessorFilter<M.State>()
         /// [i]: action i of the state being expanded is enabled (kept for `actionAliases`).
         var enabled: [Bool] = []
+        /// With `countFired`: the operation names of every transition of the states expanded,
+        /// in order, and where each state's names end.
+        var firedNames: [String] = []
+        var firedEnds: [Int] = []
 
         mutating func reset() {
             candidates.removeAll(keepingCapacity: true)
             ends.removeAll(keepingCapacity: true)
             transitions.removeAll(keepingCapacity: true)
+            firedNames.removeAll(keepingCapacity: true)
+            firedEnds.removeAll(keepingCapacity: true)
         }
     }
 
@@ -65,7 +71,10 @@ extension Explorer {
                 if i < aliases.count, let j = aliases[i] {
                     let on = out.enabled[j]
                     out.enabled.append(on)
-                    if on { transitions += 1 }
+                    if on {
+                        transitions += 1
+                        if options.countFired { out.firedNames.append(model.operationName(a)) }
+                    }
                     continue
                 }
             }
@@ -73,6 +82,7 @@ extension Explorer {
             if aliased { out.enabled.append(next != nil) }
             guard let t = next else { continue }
             transitions += 1
+            if options.countFired { out.firedNames.append(model.operationName(a)) }
             if t == s { continue }   // back to itself: visited already
             let hash = model.stateHash(t)
             // With the seen-successor cache, a repeat hits its first occurrence's entry in pass 2.
@@ -102,5 +112,6 @@ extension Explorer {
         out.candidates.removeLast(out.candidates.count - kept)
         out.ends.append(out.candidates.count)
         out.transitions.append(transitions)
+        if options.countFired { out.firedEnds.append(out.firedNames.count) }
     }
 }

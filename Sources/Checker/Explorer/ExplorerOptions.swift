@@ -20,6 +20,10 @@ public struct ExplorerOptions: Sendable, Equatable {
     public var threads: Int
     /// Seconds between progress reports.
     public var progressInterval: Double
+    /// Count the transitions each operation name fires (`Model.operationName`), into
+    /// `ExplorerStats.fired`. Off by default: it costs a name and a dictionary update per
+    /// transition.
+    public var countFired = false
 
     public init(maxDepth: Int? = nil, maxStates: Int? = nil, maxSeconds: Double? = nil,
                 maxMemoryBytes: UInt64? = nil, keepGoing: Bool = false, symmetry: Bool = true,
@@ -63,4 +67,7 @@ public struct ExplorerStats: Sendable, Equatable {
     /// TLC's estimate of the chance that two distinct states shared a 64-bit
     /// fingerprint in this run (0 with full states): n^2 / 2^65.
     public var collisionProbability = 0.0
+    /// With `countFired`: transitions fired per operation name, over every expanded state
+    /// (the same for any thread count: each state is expanded once, in BFS order).
+    public var fired: [String: Int] = [:]
 }

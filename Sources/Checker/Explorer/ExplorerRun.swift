@@ -174,6 +174,10 @@ extension Explorer {
                     let parent = frontier[b.position + item * b.perItem + j].index
                     let first = j == 0 ? 0 : b.outputs[item].ends[j - 1], last = b.outputs[item].ends[j]
                     stats.transitions += b.outputs[item].transitions[j]
+                    if options.countFired {
+                        let from = j == 0 ? 0 : b.outputs[item].firedEnds[j - 1]
+                        for n in b.outputs[item].firedNames[from..<b.outputs[item].firedEnds[j]] { stats.fired[n, default: 0] += 1 }
+                    }
                     for c in first..<last {
                         let cand = b.outputs[item].candidates[c]
                         if accept(cand.action, cand.state, cand.fp, parent) { return true }
@@ -227,6 +231,7 @@ extension Explorer {
                 explorer.expand(frontier[k].state, visited: view, cache: cache, tag: SeenSuccessorCache.Tag(first: 0, worker: 0, workers: 1),
                                 into: &outputs[0])
                 stats.transitions += outputs[0].transitions[0]
+                if options.countFired { for n in outputs[0].firedNames { stats.fired[n, default: 0] += 1 } }
                 for c in outputs[0].candidates.indices {
                     let cand = outputs[0].candidates[c]
                     if accept(cand.action, cand.state, cand.fp, parent) { return true }

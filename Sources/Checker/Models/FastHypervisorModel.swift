@@ -67,6 +67,7 @@ public struct FastHypervisorModel: Model {
         return spec.checkedInvariants.map { inv in NamedInvariant(inv.rawValue) { e.check(inv, $0) } }
     }
     public func canonical(_ state: FastXenState) -> FastXenState { engine.canonical(state) }
+    public func operationName(_ op: FastOp) -> String { xenAction(op).name }
     public func reduced(_ state: FastXenState) -> FastXenState {
         mergesStaleTypes ? engine.forgettingStaleTypes(state) : state
     }

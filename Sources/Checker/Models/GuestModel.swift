@@ -31,6 +31,8 @@ public struct GuestModel: Model {
 
     /// One state per class of CPU renamings (2 to 4 vCPUs, up to 24 renamings; more keep
     /// their CPU order: sound, no reduction, and the report says symmetry is off).
+    public func operationName(_ action: GuestOp) -> String { action.name }
+
     /// Whether `canonical` reduces anything (2 to 4 vCPUs).
     public var hasSymmetry: Bool { !cpuPermutations.isEmpty }
 

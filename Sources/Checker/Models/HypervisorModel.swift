@@ -48,6 +48,8 @@ public struct HypervisorModel: Model {
     /// slots (`XenState.permutingSlots`): the smallest, by encoding, of the frame
     /// representatives of the state's slot renamings. Both renamings commute, so the set of
     /// candidates is the same for every member of a class.
+    public func operationName(_ action: XenAction) -> String { action.name }
+
     public func canonical(_ state: XenState) -> XenState {
         guard slotPermutations.count > 1 else { return frameCanonical(state) }
         var best = frameCanonical(state), bestKey = StateKey.xen(best)

@@ -32,7 +32,25 @@ public enum ExploreReport {
         if !options.fullStates {
             lines.append(String(format: "fingerprint collision probability (n^2/2^65, + transitions/2^64 with symmetry): %.2g", s.collisionProbability))
         }
+        if options.countFired { lines += coverage(o) }
         return lines.joined(separator: "\n")
+    }
+
+    /// The operations the spec enables that never fired (first, loudly), then every
+    /// operation with its count of fired transitions, in the level's operation order.
+    static func coverage(_ o: ExploreOutcome) -> [String] {
+        let names = ModelCatalog.operationNames(o.spec.level)
+        let enabled = o.spec.operations.map(Set.init) ?? Set(names)
+        let fired = o.stats.fired
+        let never = names.filter { enabled.contains($0) && fired[$0, default: 0] == 0 }
+        var lines = ["coverage (transitions fired per operation, summed over every expanded state"
+                     + (o.complete ? ")" : "; the run is incomplete)")]
+        if !never.isEmpty { lines.append("  NEVER FIRED (enabled by the spec): " + never.joined(separator: ", ")) }
+        for n in names where fired[n, default: 0] > 0 || enabled.contains(n) {
+            lines.append("  \(n): \(fired[n, default: 0])")
+        }
+        for n in fired.keys.sorted() where !names.contains(n) { lines.append("  \(n): \(fired[n]!)") }
+        return lines
     }
 
     public static func json(_ o: ExploreOutcome) -> [String: Any] {
@@ -45,6 +63,7 @@ public enum ExploreReport {
             "distinctStates": s.distinctStates, "transitions": s.transitions, "depth": s.depth,
             "seconds": s.seconds, "statesPerSecond": s.statesPerSecond, "transitionsPerSecond": s.transitionsPerSecond,
             "bytesPerState": s.bytesPerState, "traceBytesOnDisk": s.traceBytesOnDisk, "collisionProbability": s.collisionProbability,
+            "fired": s.fired,
             "invariants": o.spec.checkedInvariants.map(\.rawValue),
             "violations": o.violations.map { ["invariant": $0.invariant, "message": $0.message, "trace": TraceFile.object($0)] },
         ]
