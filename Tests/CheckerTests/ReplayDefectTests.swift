@@ -38,6 +38,10 @@ import MMUSpec
         #expect(e.key == "#meta.invariant" && e.line == 27, "\(e)")
         // A guest invariant in a hypervisor-level check would be as wrong: the list is per level.
         #expect(e.message.contains("page-pinned-agrees"))
+        // reach's pseudo-invariant exists at the hypervisor level only.
+        let reachName = try Self.goldenTrace.replacingOccurrences(of: "\"invariant\" : \"no-stale-cr3\"",
+                                                                  with: "\"invariant\" : \"\(Reach.targetInvariant)\"")
+        #expect(Self.error(reachName, "reach-name")?.key == "#meta.invariant")
     }
 
     @Test("error lines are right however the JSON is spaced")
