@@ -29,13 +29,13 @@ public struct GuestModel: Model {
         cpuPermutations = (2...4).contains(n) ? Permutations.all(of: n) : []
     }
 
-    /// One state per class of CPU renamings (2 to 4 vCPUs, up to 24 renamings; more keep
-    /// their CPU order: sound, no reduction, and the report says symmetry is off).
     public func operationName(_ action: GuestOp) -> String { action.name }
 
     /// Whether `canonical` reduces anything (2 to 4 vCPUs).
     public var hasSymmetry: Bool { !cpuPermutations.isEmpty }
 
+    /// One state per class of CPU renamings (2 to 4 vCPUs, up to 24 renamings; more keep
+    /// their CPU order: sound, no reduction, and the report says symmetry is off).
     public func canonical(_ state: GuestState) -> GuestState {
         state.canonicalUnderCPURenaming(cpuPermutations)
     }

@@ -34,16 +34,6 @@ public enum ExploreRun {
                            guestMutations: Set<GuestMutation> = [],
                            fastDefects: Set<FastDefect> = [],
                            progress: ((ExplorerStats) -> Void)? = nil) -> ExploreOutcome {
-        var outcome = explore(spec, options: options, engine: requested, hypervisorMutations: hypervisorMutations,
-                              guestMutations: guestMutations, fastDefects: fastDefects, progress: progress)
-        // The guest level says itself whether its symmetry reduced anything (2 to 4 vCPUs).
-        if spec.level == .hypervisor { outcome.symmetry = options.symmetry }
-        return outcome
-    }
-
-    private static func explore(_ spec: CheckSpec, options: ExplorerOptions, engine requested: CheckSpec.Engine?,
-                                hypervisorMutations: Set<XenMutation>, guestMutations: Set<GuestMutation>,
-                                fastDefects: Set<FastDefect>, progress: ((ExplorerStats) -> Void)?) -> ExploreOutcome {
         switch spec.level {
         case .hypervisor:
             // Test-only mutations run on the spec unless the fast engine is asked for: with a
@@ -60,7 +50,7 @@ public enum ExploreRun {
                                 encode: { encodeState(model.specState($0)) })
                 }
                 return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces, engine: "fast",
-                                      staleTypesMerged: model.mergesStaleTypes)
+                                      staleTypesMerged: model.mergesStaleTypes, symmetry: options.symmetry)
             }
             let model = HypervisorModel(spec: spec, mutations: hypervisorMutations)
             let r = Explorer(model: model, options: options).run(progress: progress)
@@ -70,7 +60,7 @@ public enum ExploreRun {
             }
             return ExploreOutcome(spec: spec, stats: r.stats, incomplete: r.incomplete, violations: traces,
                                   engine: "spec", engineNote: fallback ?? (engine == .fast ? "the fast engine cannot run this configuration" : nil),
-                                  staleTypesMerged: model.mergesStaleTypes)
+                                  staleTypesMerged: model.mergesStaleTypes, symmetry: options.symmetry)
         case .guest:
             return GuestModelSupport.explore(spec, options: options, mutations: guestMutations, progress: progress)
         }

@@ -81,6 +81,7 @@ public enum Replay {
             model.invariants.compactMap { inv in inv.check(s).map { (inv.name, $0) } }
         }
         let initiallyBroken = broken(state)
+        let initialRendered = render?(state) ?? []
         var out: [ReplayStep] = []
         for (i, step) in t.steps.enumerated() {
             let actions = model.actions(in: state)
@@ -98,7 +99,7 @@ public enum Replay {
                                   state: render?(state) ?? []))
         }
         var outcome = ReplayOutcome(trace: t, steps: out, brokenInitially: initiallyBroken)
-        outcome.initialState = render.map { render in model.initialStates().first.map(render) ?? [] } ?? []
+        outcome.initialState = initialRendered
         return outcome
     }
 }

@@ -52,8 +52,5 @@ extension GuestState {
     }
 
     /// Whether Xen's heap has a frame for `populate_physmap` (what the call's return tells).
-    var xenHeapHasFrame: Bool {
-        var probe = xen
-        return probe.populatePhysmap(pfn: 0) != nil
-    }
+    var xenHeapHasFrame: Bool { xen.freeHeapFrame != nil }
 }

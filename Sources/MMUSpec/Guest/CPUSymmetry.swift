@@ -5,8 +5,8 @@
 /// steps: nothing in the seed or in Xen's rules singles out a CPU number. So renaming CPUs
 /// (moving CPU `i`'s per-CPU state to `perm[i]`, together with every place that names a
 /// CPU: `cpu_vm_mask`, the senders of pending cross calls, the CPUs a sender awaits, and
-/// Xen's per-vCPU cr3) maps reachable states to reachable states, actions to actions
-/// (`GuestOp.permutingCPUs`), and keeps every invariant's verdict. The explorer then stores
+/// Xen's per-vCPU cr3) maps reachable states to reachable states (the renamed state's
+/// successors are the renamed successors), and keeps every invariant's verdict. The explorer then stores
 /// one state per class (`GuestModel.canonical`), which is sound for invariants (Ip and
 /// Dill's symmetry reduction; `GuestSymmetryTests` checks the automorphism on reachable
 /// states, with a known-false twin).
@@ -23,12 +23,7 @@ extension GuestState {
         guard perm.count == cpus.count else { return self }
         var s = self
         func map(_ c: Int) -> Int { perm.indices.contains(c) ? perm[c] : c }
-        for (i, cpu) in cpus.enumerated() {
-            var c = cpu
-            c.awaiting = Set(cpu.awaiting.map(map))
-            c.pendingIPIs = cpu.pendingIPIs.map { PendingIPI(from: map($0.from), mm: $0.mm) }
-            s.cpus[map(i)] = c
-        }
+        for (i, cpu) in cpus.enumerated() { s.cpus[map(i)] = cpu.naming(map) }
         for i in mms.indices {
             if let m = mms[i] { s.mms[i]?.cpuVMMask = Set(m.cpuVMMask.map(map)) }
         }
@@ -47,14 +42,7 @@ extension GuestState {
         func map(_ c: Int) -> Int { perm.indices.contains(c) ? perm[c] : c }
         var h = Hasher()
         for new in inverse.indices {
-            let cpu = cpus[inverse[new]]
-            h.combine(cpu.currentMM); h.combine(cpu.activeMM); h.combine(cpu.tlbLazy)
-            h.combine(cpu.xenCR3); h.combine(cpu.xenCurrentCR3); h.combine(cpu.lazyMode)
-            h.combine(cpu.mc); h.combine(cpu.heldPTELocks); h.combine(cpu.lazyMM); h.combine(cpu.lazyPTEPage)
-            h.combine(cpu.inFlight); h.combine(cpu.resume); h.combine(cpu.heldMMLocks)
-            h.combine(Set(cpu.awaiting.map(map)))
-            h.combine(cpu.pendingIPIs.count)
-            for ipi in cpu.pendingIPIs { h.combine(map(ipi.from)); h.combine(ipi.mm) }
+            h.combine(cpus[inverse[new]].naming(map))   // every field, as GuestCPU hashes itself
             h.combine(xen.cr3.indices.contains(inverse[new]) ? xen.cr3[inverse[new]] : nil)
         }
         for m in mms { h.combine(m.map { Set($0.cpuVMMask.map(map)) }) }
@@ -79,39 +67,14 @@ extension GuestState {
     }
 }
 
-extension GuestOp {
-    /// The same operation on CPU `perm[cpu]` (what `GuestState.permutingCPUs(perm)` offers
-    /// where this state offers `self`).
-    public func permutingCPUs(_ perm: [Int]) -> GuestOp {
-        func m(_ c: Int) -> Int { perm.indices.contains(c) ? perm[c] : c }
-        switch self {
-        case .setPteAt(let c, let mm, let va, let pte): return .setPteAt(cpu: m(c), mm: mm, va: va, pte: pte)
-        case .setPmd(let c, let mm, let va, let v): return .setPmd(cpu: m(c), mm: mm, va: va, val: v)
-        case .setPud(let c, let mm, let va, let v): return .setPud(cpu: m(c), mm: mm, va: va, val: v)
-        case .ptepModifyProtCommit(let c, let mm, let va, let pte): return .ptepModifyProtCommit(cpu: m(c), mm: mm, va: va, pte: pte)
-        case .pgdPin(let c, let mm): return .pgdPin(cpu: m(c), mm: mm)
-        case .pgdUnpin(let c, let mm): return .pgdUnpin(cpu: m(c), mm: mm)
-        case .activateMM(let c, let mm): return .activateMM(cpu: m(c), mm: mm)
-        case .dupMmap(let c, let mm): return .dupMmap(cpu: m(c), mm: mm)
-        case .exitMmap(let c, let mm): return .exitMmap(cpu: m(c), mm: mm)
-        case .mmPinAll(let c): return .mmPinAll(cpu: m(c))
-        case .mmUnpinAll(let c): return .mmUnpinAll(cpu: m(c))
-        case .setPhysToMachine: return self
-        case .makeLowmemPageReadonly(let c, let p): return .makeLowmemPageReadonly(cpu: m(c), pfn: p)
-        case .makeLowmemPageReadwrite(let c, let p): return .makeLowmemPageReadwrite(cpu: m(c), pfn: p)
-        case .enterLazyMMU(let c): return .enterLazyMMU(cpu: m(c))
-        case .leaveLazyMMU(let c): return .leaveLazyMMU(cpu: m(c))
-        case .switchMM(let c, let mm, let lazy): return .switchMM(cpu: m(c), mm: mm, stayLazy: lazy)
-        case .leaveLazyCPU(let c): return .leaveLazyCPU(cpu: m(c))
-        case .mmAlloc(let c, let mm): return .mmAlloc(cpu: m(c), mm: mm)
-        case .pteAlloc(let c, let mm, let va): return .pteAlloc(cpu: m(c), mm: mm, va: va)
-        case .mmFree(let c, let mm): return .mmFree(cpu: m(c), mm: mm)
-        case .multicallEntry(let c): return .multicallEntry(cpu: m(c))
-        case .dropOtherMMRef(let c): return .dropOtherMMRef(cpu: m(c))
-        case .exitMmapUnpin(let c, let mm): return .exitMmapUnpin(cpu: m(c), mm: mm)
-        case .setPteMFN(let c, let va, let mfn, let flags): return .setPteMFN(cpu: m(c), va: va, mfn: mfn, flags: flags)
-        case .decreaseReservation(let c, let p): return .decreaseReservation(cpu: m(c), pfn: p)
-        case .increaseReservation(let c, let p): return .increaseReservation(cpu: m(c), pfn: p)
-        }
+extension GuestCPU {
+    /// This CPU's state with the CPUs it names (those it awaits, the senders of its pending
+    /// cross calls) renamed by `map`: what `GuestState.permutingCPUs` moves, and what the
+    /// canonical form's key hashes, so a field added to `GuestCPU` is in both.
+    func naming(_ map: (Int) -> Int) -> GuestCPU {
+        var c = self
+        c.awaiting = Set(awaiting.map(map))
+        c.pendingIPIs = pendingIPIs.map { PendingIPI(from: map($0.from), mm: $0.mm) }
+        return c
     }
 }

@@ -424,19 +424,14 @@ extension GuestState {
         mms[mm]?.tablePages[page] = nil
     }
 
-    /// The PTE lock (`pte_offset_map_lock`) and the mm's `mmap_sem` that a PTE update holds:
-    /// the first update of a lazy MMU section fixes the mm and PTE page the section works on;
-    /// an update outside lazy sections of a process mm holds them around its own call, until
-    /// the multicall it issued has run (`pte_unmap_unlock` follows `xen_mc_issue`'s return).
-    /// Both are released by `releaseFinishedLocks`. Kernel mappings (`init_mm`) take no lock
-    /// outside lazy sections ("updates to init_mm may be done without lock").
-    ///
-    /// Until session 8 only lazy sections held them, so another CPU could clear a PTE page's
-    /// pmd entry and free the page while an mprotect update of it was still in flight: found
-    /// by `specs/bench/guest-3-vcpus.yaml` once the balloon gave the freed frame to Xen and
-    /// the update met -EINVAL.
+    /// The PTE lock (`pte_offset_map_lock`) and the mm's `mmap_sem` a lazy MMU section holds:
+    /// its first PTE update fixes the mm and PTE page it works on, until its final batch has
+    /// run (`releaseFinishedLocks`). An update outside lazy sections completes within its own
+    /// step (a direct `update_va_mapping` or a plain store), so it holds them no longer than
+    /// the step: mprotect, whose batch would stay in flight, always runs in a lazy section
+    /// (`change_pte_range`; the precondition of `ptep-modify-prot-commit`).
     mutating func bindLazySection(cpu: Int, mm: Int, ptePage: Int) {
-        guard cpus[cpu].lazyMode == .mmu || mm != GuestState.initMM else { return }
+        guard cpus[cpu].lazyMode == .mmu else { return }
         cpus[cpu].lazyMM = mm
         cpus[cpu].lazyPTEPage = ptePage
     }

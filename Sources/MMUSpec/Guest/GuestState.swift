@@ -79,12 +79,11 @@ public struct GuestCPU: Hashable, Sendable, Codable {
     public var mc: MulticallBuffer
     /// PTE-page locks held (`lock_pte`), released by the `do_unlock` callbacks.
     public var heldPTELocks: Set<Int>
-    /// The PTE update in progress: the mm and the PTE page (pfn) it works on. Linux's lazy
-    /// sections (`zap_pte_range`, `change_pte_range`, ...) update the PTEs of one PTE page with
-    /// its lock held (`pte_offset_map_lock`) and the mm's `mmap_sem`; set by the first PTE
-    /// update of the section, cleared when it ends. A single update outside lazy sections holds
-    /// them until the multicall it issued has run (`bindLazySection`). The model's stand-in
-    /// for those locks.
+    /// The lazy MMU section in progress: the mm and the PTE page (pfn) it works on. Linux's
+    /// lazy sections (`zap_pte_range`, `change_pte_range`, ...) update the PTEs of one PTE page
+    /// with its lock held (`pte_offset_map_lock`) and the mm's `mmap_sem`; set by the first PTE
+    /// update of the section, cleared when it ends. The model's stand-in for those locks (an
+    /// update outside lazy sections completes within its step: `bindLazySection`).
     public var lazyMM: Int?
     public var lazyPTEPage: Int?
     /// Multicalls this CPU has issued that Xen has not finished (`HYPERVISOR_multicall` in

@@ -17,7 +17,7 @@ extension XenState {
     /// unmaps the page first, so only a broken one meets the difference.
     public mutating func decreaseReservation(mfn: Int) -> XenError? {
         guard isGuestFrame(mfn) else { return .einval }
-        guard generalCount(mfn) == 0, !frames[mfn].pinned, !cr3.contains(mfn) else { return .einval }
+        guard generalCount(mfn) == 0 else { return .einval }   // mappings, pins and cr3s all count
         frames[mfn] = Frame.zeroed(entries: config.entriesPerTable)
         frames[mfn].owner = .xen
         m2p[mfn] = nil
@@ -30,12 +30,16 @@ extension XenState {
     /// (`set_gpfn_from_mfn(mfn, gpfn)`). Returns the mfn, or nil when the heap is empty (the
     /// call returns 0 extents).
     public mutating func populatePhysmap(pfn: Int) -> Int? {
-        let counts = generalCounts()
-        guard let mfn = frames.indices.first(where: {
-            frames[$0].owner == .xen && counts[$0] == 0 && !frames[$0].pinned && !cr3.contains($0)
-        }) else { return nil }
+        guard let mfn = freeHeapFrame else { return nil }
         frames[mfn] = Frame.zeroed(entries: config.entriesPerTable)
         m2p[mfn] = pfn
         return mfn
+    }
+
+    /// The lowest frame of Xen's heap: owned by Xen, named by no reference (no mapping, pin or
+    /// cr3). Nil when the heap is empty.
+    public var freeHeapFrame: Int? {
+        let counts = generalCounts()
+        return frames.indices.first { frames[$0].owner == .xen && counts[$0] == 0 }
     }
 }
