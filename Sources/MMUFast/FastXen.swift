@@ -91,6 +91,9 @@ public struct FastXen: Sendable {
         self.config = config
         frameCount = config.machineFrames; slotCount = config.entriesPerTable; vcpuCount = config.vcpus; levelCount = config.levels
         pages = config.virtualPages
+        guard !config.compatL3 else {
+            throw FastUnsupported(reason: "the fast engine does not implement the compat L3 rules (features.compat-l3)")
+        }
         guard frameCount >= 1, slotCount >= 1, vcpuCount >= 1, (1...4).contains(levelCount) else {
             throw FastUnsupported(reason: "the fast engine needs at least one frame, entry and vCPU")
         }
@@ -166,7 +169,7 @@ public struct FastXen: Sendable {
         }
         pageIndex = pi
         allPermutations = FastXen.permutations(frameCount)
-        let sigmas = XenState.slotPermutations(entriesPerTable: slotCount, recursiveEntries: config.recursiveEntries)
+        let sigmas = XenState.slotPermutations(config)
         slotPermutations = sigmas.flatMap { $0.map { UInt8($0) } }
         let slotInverse = sigmas.flatMap { sigma in
             var inverse = [UInt8](repeating: 0, count: sigma.count)

@@ -6,12 +6,14 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run every check the spec files ask for (default: specs/) and print a summary table.",
         discussion: """
-        Each spec file names its checks (explore, prove, diff). Exit 0 when every check holds, 1 on a \
+        Each spec file names its checks (explore, prove, diff); each scenario file (a file with steps:, and \
+        every file under a directory's scenarios/ folder) is one row, run on the spec and fast engines \
+        (docs/scenarios.md). Exit 0 when every check holds, 1 on a \
         violation or failed proof, 2 when a spec file is malformed (nothing is run), 3 when a run was \
         cut short by a bound (incomplete, never reported as holding).
         """)
 
-    @Argument(help: "Spec files or directories of .yaml files (default: specs/).")
+    @Argument(help: "Spec and scenario files, or directories of .yaml files and their scenarios/ folder (default: specs/).")
     var paths: [String] = []
 
     @Option(help: "Write the results as JUnit XML to this file.")
@@ -28,8 +30,8 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
-        let specs: [CheckSpec]
-        do { specs = try SpecLoader.load(paths: paths.isEmpty ? ["specs"] : paths) } catch {
+        let specs: [CheckSpec], scenarios: [Checker.Scenario]
+        do { (specs, scenarios) = try CheckInputs.load(paths: paths.isEmpty ? ["specs"] : paths) } catch {
             printErr("mmucheck check: \(error)")
             throw ExitCode(2)
         }
@@ -46,6 +48,11 @@ struct Check: ParsableCommand {
             rows += try CheckRun.run(spec, threads: workers, progress: quiet ? nil : { printErr("  " + ExploreReport.progress($0)) }) { row in
                 if !quiet { printErr("  \(row.check): \(row.verdict) — \(row.detail)") }
             }
+        }
+        for s in scenarios {
+            let row = ScenarioReport.row(ScenarioRunner.run(s))
+            if !quiet { printErr("scenario \(s.name) (\(s.file)): \(row.verdict) — \(row.detail)") }
+            rows.append(row)
         }
         for row in rows where !row.report.isEmpty {
             print("\(row.spec): \(row.check)")

@@ -13,7 +13,7 @@ struct MMUCheck: ParsableCommand {
         (spec file, trace file, flag), 3 incomplete (a bound, limit or solver timeout cut the answer short).
         """,
         version: MMUCheckVersion.string,
-        subcommands: [Check.self, Explore.self, Replay.self, Prove.self, Reach.self, Diff.self, List.self, Bench.self],
+        subcommands: [Check.self, Explore.self, Replay.self, ScenarioCommand.self, Prove.self, Reach.self, Diff.self, List.self, Bench.self],
         defaultSubcommand: nil
     )
 

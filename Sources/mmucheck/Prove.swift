@@ -70,6 +70,10 @@ struct Prove: ParsableCommand {
         if let spec {
             let loaded = try loadHypervisorSpec(spec, command: "prove",
                                                 why: "the inductive proofs are of the hypervisor model; this spec is a guest one")
+            if loaded.config.compatL3 {
+                printErr("mmucheck prove: \(spec): features.compat-l3: the symbolic encoding of Xen's rules does not include the compat L3 rules")
+                throw ExitCode(2)
+            }
             config = loaded.config
             entryFlags = loaded.entryFlags
             if patterns.isEmpty { patterns = loaded.proofs ?? ["inductive"] }

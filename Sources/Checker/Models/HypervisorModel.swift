@@ -26,7 +26,7 @@ public struct HypervisorModel: Model {
         let enabled = Set(spec.operations ?? XenAction.operationNames)
         actionList = XenState.allActions(config: spec.config, flagChoices: spec.entryFlags)
             .filter { enabled.contains($0.name) }
-        slotPermutations = XenState.slotPermutations(entriesPerTable: spec.config.entriesPerTable, recursiveEntries: spec.config.recursiveEntries)
+        slotPermutations = XenState.slotPermutations(spec.config)
     }
 
     public func reduced(_ state: XenState) -> XenState { mergesStaleTypes ? state.forgettingStaleTypes() : state }

@@ -35,6 +35,11 @@ public enum SpecLoader {
         if FileManager.default.fileExists(atPath: file, isDirectory: &isDir), isDir.boolValue {
             throw SpecError(file: file, line: 0, key: "file", message: "is a directory (name a spec file; `check` takes directories)")
         }
+        return try parse(try text(of: file), file: file)
+    }
+
+    /// The UTF-8 text of a spec or scenario file.
+    static func text(of file: String) throws(SpecError) -> String {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw SpecError(file: file, line: 0, key: "file", message: "no such file, or not readable")
         }
@@ -43,7 +48,7 @@ public enum SpecLoader {
             let line = 1 + (String(decoding: good, as: UTF8.self).prefix { $0 != "\u{FFFD}" }.filter { $0 == "\n" }.count)
             throw SpecError(file: file, line: line, key: "file", message: "not UTF-8 text")
         }
-        return try parse(text, file: file)
+        return text
     }
 
     // MARK: parsing
@@ -52,70 +57,18 @@ public enum SpecLoader {
                           "invariants", "bounds", "symmetry", "checks", "proofs", "proof-encoding", "engine", "diff", "merge-stale-types"]
     static let sizeKeys = ["levels", "entries-per-table", "machine-frames", "pfns", "vcpus", "mms",
                            "task-size", "fixaddr-top", "multicall-batch"]
-    static let featureKeys = ["recursive-entries", "preserve-ad", "save-restore"]
+    static let featureKeys = ["recursive-entries", "preserve-ad", "save-restore", "compat-l3"]
     static let boundKeys = ["depth", "max-states", "seconds", "memory-mb"]
     static let diffKeys = ["runs", "steps", "seed", "states"]
 
     public static func parse(_ text: String, file: String) throws(SpecError) -> CheckSpec {
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw SpecError(file: file, line: 1, key: "file", message: "empty spec file")
-            }
-            root = node
-        } catch let e as SpecError {
-            throw e
-        } catch let e as YamlError {
-            throw yamlError(e, file: file)
-        } catch {
-            throw SpecError(file: file, line: 0, key: "file", message: "\(error)")
-        }
+        let root = try document(text, file: file)
         let r = Reader(file: file)
         let top = try r.mapping(root, key: "(top level)", allowed: topKeys)
 
         let name = try top["name"].map { n throws(SpecError) in try r.string(n, key: "name") }
             ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
-        guard let modelNode = top["model"] else {
-            throw SpecError(file: file, line: root.mark?.line ?? 1, key: "model",
-                            message: "missing; one of: \(CheckSpec.Level.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        let levelName = try r.string(modelNode, key: "model")
-        guard let level = CheckSpec.Level(rawValue: levelName) else {
-            throw r.error(modelNode, "model", "unknown model '\(levelName)'; one of: "
-                          + CheckSpec.Level.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-
-        var config = MMUConfig()
-        var sizeNodes: [String: Node] = [:]
-        if let sizes = top["sizes"] {
-            sizeNodes = try r.mapping(sizes, key: "sizes", allowed: sizeKeys)
-            func int(_ k: String) throws(SpecError) -> Int? {
-                try sizeNodes[k].map { n throws(SpecError) in try r.int(n, key: "sizes.\(k)") }
-            }
-            config = MMUConfig(levels: try int("levels") ?? config.levels,
-                               entriesPerTable: try int("entries-per-table") ?? config.entriesPerTable,
-                               machineFrames: try int("machine-frames") ?? config.machineFrames,
-                               pfns: try int("pfns") ?? config.pfns,
-                               vcpus: try int("vcpus") ?? config.vcpus,
-                               mms: try int("mms") ?? config.mms,
-                               taskSize: try int("task-size"), fixaddrTop: try int("fixaddr-top"),
-                               multicallBatch: try int("multicall-batch") ?? 32)
-        }
-        if let features = top["features"] {
-            let f = try r.mapping(features, key: "features", allowed: featureKeys)
-            if let n = f["recursive-entries"] { config.recursiveEntries = try r.bool(n, key: "features.recursive-entries") }
-            if let n = f["preserve-ad"] { config.preserveAD = try r.bool(n, key: "features.preserve-ad") }
-            if let n = f["save-restore"] { config.saveRestore = try r.bool(n, key: "features.save-restore") }
-        }
-        func sizeError(_ error: ConfigError) -> SpecError {
-            let node = sizeNodes[error.field] ?? top["sizes"] ?? root
-            let note = sizeNodes[error.field] == nil ? " (this is the default value: set sizes.\(error.field) in the file)" : ""
-            return r.error(node, "sizes.\(error.field)", error.message + note)
-        }
-        do { try config.validate() } catch { throw sizeError(error) }
-        if level == .guest {
-            do { try ModelCatalog.validateGuest(config) } catch { throw sizeError(error) }
-        }
+        let (level, config) = try modelAndConfig(top, root: root, r: r)
 
         var spec = CheckSpec(file: file, name: name, level: level, config: config)
         /// The line of a top-level key (not of its value: a block list's value starts a line lower).
@@ -227,6 +180,9 @@ public enum SpecLoader {
             guard level == .hypervisor else { throw r.error(where_, "checks", "diff compares the fast hypervisor engine with the spec: hypervisor model only") }
             if let why = Engines.fastUnsupported(spec) { throw r.error(where_, "checks", "diff: the fast engine cannot run this configuration: \(why)") }
         }
+        if let proofs = top["proofs"], config.compatL3 {
+            throw r.error(proofs, "proofs", "the symbolic encoding of Xen's rules does not include the compat L3 rules (features.compat-l3): prove a configuration without them")
+        }
         if let proofs = top["proofs"] {
             // Names, globs or groups (ProofSelection); inductive ones are proved at this spec's sizes.
             spec.proofs = try r.names(proofs, key: "proofs", empty: "must name at least one obligation (omit the key for the arithmetic ones)") { p in
@@ -247,6 +203,74 @@ public enum SpecLoader {
             }
         }
         return spec
+    }
+
+    /// The YAML document of a spec or scenario file; a syntax error is `FILE:LINE: yaml: ...`.
+    static func document(_ text: String, file: String) throws(SpecError) -> Node {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw SpecError(file: file, line: 1, key: "file", message: "empty file")
+            }
+            return node
+        } catch let e as SpecError {
+            throw e
+        } catch let e as YamlError {
+            throw yamlError(e, file: file)
+        } catch {
+            throw SpecError(file: file, line: 0, key: "file", message: "\(error)")
+        }
+    }
+
+    /// The `model:`, `sizes:` and `features:` keys of a spec or scenario file: the level and
+    /// a validated configuration (defaults for what is not given; a default that fails a
+    /// rule is named as one). One reading of these keys for both kinds of file.
+    static func modelAndConfig(_ top: [String: Node], root: Node, r: Reader) throws(SpecError) -> (CheckSpec.Level, MMUConfig) {
+        let file = r.file
+        guard let modelNode = top["model"] else {
+            throw SpecError(file: file, line: root.mark?.line ?? 1, key: "model",
+                            message: "missing; one of: \(CheckSpec.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let levelName = try r.string(modelNode, key: "model")
+        guard let level = CheckSpec.Level(rawValue: levelName) else {
+            throw r.error(modelNode, "model", "unknown model '\(levelName)'; one of: "
+                          + CheckSpec.Level.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+
+        var config = MMUConfig()
+        var sizeNodes: [String: Node] = [:]
+        if let sizes = top["sizes"] {
+            sizeNodes = try r.mapping(sizes, key: "sizes", allowed: sizeKeys)
+            func int(_ k: String) throws(SpecError) -> Int? {
+                try sizeNodes[k].map { n throws(SpecError) in try r.int(n, key: "sizes.\(k)") }
+            }
+            config = MMUConfig(levels: try int("levels") ?? config.levels,
+                               entriesPerTable: try int("entries-per-table") ?? config.entriesPerTable,
+                               machineFrames: try int("machine-frames") ?? config.machineFrames,
+                               pfns: try int("pfns") ?? config.pfns,
+                               vcpus: try int("vcpus") ?? config.vcpus,
+                               mms: try int("mms") ?? config.mms,
+                               taskSize: try int("task-size"), fixaddrTop: try int("fixaddr-top"),
+                               multicallBatch: try int("multicall-batch") ?? 32)
+        }
+        var featureNodes: [String: Node] = [:]
+        if let features = top["features"] {
+            featureNodes = try r.mapping(features, key: "features", allowed: featureKeys)
+            if let n = featureNodes["recursive-entries"] { config.recursiveEntries = try r.bool(n, key: "features.recursive-entries") }
+            if let n = featureNodes["preserve-ad"] { config.preserveAD = try r.bool(n, key: "features.preserve-ad") }
+            if let n = featureNodes["save-restore"] { config.saveRestore = try r.bool(n, key: "features.save-restore") }
+            if let n = featureNodes["compat-l3"] { config.compatL3 = try r.bool(n, key: "features.compat-l3") }
+        }
+        func sizeError(_ error: ConfigError) -> SpecError {
+            if let n = featureNodes[error.field] { return r.error(n, "features.\(error.field)", error.message) }
+            let node = sizeNodes[error.field] ?? top["sizes"] ?? root
+            let note = sizeNodes[error.field] == nil ? " (this is the default value: set sizes.\(error.field) in the file)" : ""
+            return r.error(node, "sizes.\(error.field)", error.message + note)
+        }
+        do { try config.validate() } catch { throw sizeError(error) }
+        if level == .guest {
+            do { try ModelCatalog.validateGuest(config) } catch { throw sizeError(error) }
+        }
+        return (level, config)
     }
 
     static func yamlError(_ e: YamlError, file: String) -> SpecError {

@@ -27,6 +27,11 @@ public struct MMUConfig: Hashable, Sendable, Codable {
     public var preserveAD: Bool
     /// Offer save/restore (`mm-pin-all` / `mm-unpin-all`).
     public var saveRestore: Bool
+    /// Xen's rules for a 32-bit PV guest's L3 (`is_pv_32bit_domain`; 3 levels, 4 entries):
+    /// present L3 entries get `_PAGE_RW|_PAGE_USER` forced on (`adjust_guest_l3e`), no L3
+    /// linear entries (the XSA-185 fix), slot 3 is Xen's (`is_guest_l3_slot`: updates refused)
+    /// and the L2 it names is the L3's own (`create_pae_xen_mappings`: not shared).
+    public var compatL3: Bool = false
     /// `MC_BATCH`: multicall entries (and callbacks) per buffer before it is issued.
     /// The seed's value is 32; a smaller one keeps the explored queues short and
     /// reaches the buffer-full flush sooner.
@@ -90,6 +95,53 @@ public struct MMUConfig: Hashable, Sendable, Codable {
         try need(taskSize >= 0 && taskSize % MMUConfig.pageSize == 0, "task-size",
                  "must be a non-negative multiple of the page size \(MMUConfig.pageSize) (got \(taskSize))")
         try need(taskSize <= fixaddrTop, "task-size", "must not exceed fixaddr-top \(fixaddrTop) (got \(taskSize))")
+        try need(!compatL3 || (levels == 3 && entriesPerTable == 4), "compat-l3",
+                 "a 32-bit PV guest's tables are PAE: needs levels 3 and entries-per-table 4 (got \(levels) and \(entriesPerTable))")
+    }
+}
+
+extension MMUConfig {
+    private enum CodingKeys: String, CodingKey {
+        case levels, entriesPerTable, machineFrames, pfns, vcpus, mms, taskSize, fixaddrTop
+        case recursiveEntries, preserveAD, saveRestore, compatL3, multicallBatch
+    }
+
+    /// Decodes a configuration; `compatL3`, added after traces were first written, may be
+    /// absent (off), so those traces still replay.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        levels = try c.decode(Int.self, forKey: .levels)
+        entriesPerTable = try c.decode(Int.self, forKey: .entriesPerTable)
+        machineFrames = try c.decode(Int.self, forKey: .machineFrames)
+        pfns = try c.decode(Int.self, forKey: .pfns)
+        vcpus = try c.decode(Int.self, forKey: .vcpus)
+        mms = try c.decode(Int.self, forKey: .mms)
+        taskSize = try c.decode(Int.self, forKey: .taskSize)
+        fixaddrTop = try c.decode(Int.self, forKey: .fixaddrTop)
+        recursiveEntries = try c.decode(Bool.self, forKey: .recursiveEntries)
+        preserveAD = try c.decode(Bool.self, forKey: .preserveAD)
+        saveRestore = try c.decode(Bool.self, forKey: .saveRestore)
+        compatL3 = try c.decodeIfPresent(Bool.self, forKey: .compatL3) ?? false
+        multicallBatch = try c.decode(Int.self, forKey: .multicallBatch)
+    }
+
+    /// Encodes every field; `compatL3` only when on, so traces of other configurations are
+    /// byte-identical to the ones written before it existed.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(levels, forKey: .levels)
+        try c.encode(entriesPerTable, forKey: .entriesPerTable)
+        try c.encode(machineFrames, forKey: .machineFrames)
+        try c.encode(pfns, forKey: .pfns)
+        try c.encode(vcpus, forKey: .vcpus)
+        try c.encode(mms, forKey: .mms)
+        try c.encode(taskSize, forKey: .taskSize)
+        try c.encode(fixaddrTop, forKey: .fixaddrTop)
+        try c.encode(recursiveEntries, forKey: .recursiveEntries)
+        try c.encode(preserveAD, forKey: .preserveAD)
+        try c.encode(saveRestore, forKey: .saveRestore)
+        if compatL3 { try c.encode(compatL3, forKey: .compatL3) }
+        try c.encode(multicallBatch, forKey: .multicallBatch)
     }
 }
 

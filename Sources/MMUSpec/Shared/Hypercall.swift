@@ -35,11 +35,17 @@ public enum MMUExtOp: Hashable, Sendable, Codable {
     case tlbFlush
 }
 
-/// `UVMF_*` flags of `update_va_mapping`.
-public enum UVMFFlush: Int, Hashable, Sendable, Codable {
+/// `UVMF_*` flags of `update_va_mapping`: the flush type (`UVMF_FLUSHTYPE_MASK`) and which
+/// vCPUs it concerns (`UVMF_LOCAL` = 0, `UVMF_ALL` = 4; `UVMF_MULTI` with a vCPU mask is not
+/// modelled). The model has no TLB, so no flag changes a result; they exist so that scenarios
+/// and traces can say what the seed and XTF's tests pass.
+public enum UVMFFlush: Int, Hashable, Sendable, Codable, CaseIterable {
     case none = 0
-    case tlbFlush = 1   // UVMF_TLB_FLUSH
-    case invlpg = 2     // UVMF_INVLPG
+    case tlbFlush = 1      // UVMF_TLB_FLUSH
+    case invlpg = 2        // UVMF_INVLPG
+    case all = 4           // UVMF_ALL with no flush type: nothing is flushed
+    case tlbFlushAll = 5   // UVMF_TLB_FLUSH | UVMF_ALL
+    case invlpgAll = 6     // UVMF_INVLPG | UVMF_ALL
 }
 
 extension UVMFFlush: CustomStringConvertible {
@@ -49,6 +55,9 @@ extension UVMFFlush: CustomStringConvertible {
         case .none: "UVMF_NONE"
         case .tlbFlush: "UVMF_TLB_FLUSH"
         case .invlpg: "UVMF_INVLPG"
+        case .all: "UVMF_ALL"
+        case .tlbFlushAll: "UVMF_TLB_FLUSH|UVMF_ALL"
+        case .invlpgAll: "UVMF_INVLPG|UVMF_ALL"
         }
     }
 }
@@ -65,7 +74,7 @@ public enum Hypercall: Hashable, Sendable, Codable {
 }
 
 /// Xen's error codes, as negative errno values in the real interface.
-public enum XenError: Int, Error, Hashable, Sendable, Codable, CustomStringConvertible {
+public enum XenError: Int, Error, Hashable, Sendable, Codable, CaseIterable, CustomStringConvertible {
     case eperm = 1      // EPERM: an L1 entry to a frame that is not RAM (no I/O-memory permission)
     case enoent = 2     // ENOENT
     case efault = 14    // EFAULT: no mapping / a fault the guest did not handle

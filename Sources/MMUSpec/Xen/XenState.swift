@@ -16,6 +16,11 @@ public enum XenMutation: String, CaseIterable, Hashable, Sendable, Codable {
     /// whenever the entry's frame and PRESENT are unchanged, so RW can be added to an existing
     /// linear entry. L1 updates are not affected (`mod_l1_entry` re-validated a change of RW).
     case oldFastPath = "old-fast-path"
+    /// XSA-185 (with `MMUConfig.compatL3`): Xen before c844d637d9 checked a 32-bit guest's L3
+    /// entry as the guest wrote it, so a read-only L3 linear entry passed
+    /// (`get_l3_linear_pagetable`), and then forced `_PAGE_RW|_PAGE_USER` on it
+    /// (`adjust_guest_l3e`): the L3 maps itself writably.
+    case compatL3Linear = "compat-l3-linear"
 }
 
 /// The hypervisor's state.

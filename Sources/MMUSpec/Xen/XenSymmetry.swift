@@ -58,8 +58,12 @@ extension XenState {
     /// renaming slots changes a pin's answer (`XenSlotSymmetryTests.linearEntriesMakeSlotOrderMatter`).
     /// Without linear entries a frame demanded in two roles fails in either order, and
     /// success leaves the same state.
-    public static func slotPermutations(entriesPerTable e: Int, recursiveEntries: Bool) -> [[Int]] {
-        e <= maxSlotSymmetry && !recursiveEntries ? Permutations.all(of: max(0, e)) : [Array(0..<max(0, e))]
+    ///
+    /// With the compat L3 rules (`compatL3`) only the identity too: slot 3 of an L3 is Xen's
+    /// (`is_guest_l3_slot`), so the slots are not interchangeable.
+    public static func slotPermutations(_ config: MMUConfig) -> [[Int]] {
+        let e = config.entriesPerTable
+        return e <= maxSlotSymmetry && !config.recursiveEntries && !config.compatL3 ? Permutations.all(of: max(0, e)) : [Array(0..<max(0, e))]
     }
     public static let maxSlotSymmetry = 4
 

@@ -14,6 +14,10 @@ extension PTEFlags {
 }
 
 extension PTE {
+    /// `adjust_guest_l3e` for a 32-bit PV guest (`MMUConfig.compatL3`): a present L3 entry with
+    /// `_PAGE_RW|_PAGE_USER` forced on (the hardware walks the guest's PAE L3 as a 64-bit L3).
+    public var adjustedCompatL3: PTE { isPresent ? PTE(frame: frame, flags: flags.union([.rw, .user])) : self }
+
     /// `mod_lN_entry`'s fast path: the update of a present entry to a present entry naming
     /// the same frame that changes only `PTEFlags.fastPathWhitelist` bits is written without
     /// re-validation (the entry rule's verdict cannot change). `oldFastPath`: the test-only
@@ -57,7 +61,23 @@ extension XenState {
         guard let level = t.level else { return }
         for slot in frames[f].entries.indices {
             try validateEntry(frames[f].entries[slot], inTable: f, level: level)
+            // promote_l3_table: each entry of a 32-bit guest's L3 is adjusted once checked.
+            if compatL3(level) { frames[f].entries[slot] = frames[f].entries[slot].adjustedCompatL3 }
         }
+        if compatL3(level), let e = entry(f, 3), e.isPresent, isFrame(e.frame), typeCounts()[e.frame] != 1 {
+            // create_pae_xen_mappings: "PAE L3 3rd slot is shared" (the L2 holds Xen's mappings).
+            throw .einval
+        }
+    }
+
+    /// Whether the compat L3 rules apply to a level-`level` table (`is_pv_32bit_domain`, L3).
+    func compatL3(_ level: Int) -> Bool { level == 3 && config.compatL3 }
+
+    /// Whether linear (same-level, read-only) entries are accepted in a level-`level` table:
+    /// `config.recursiveEntries`, except in a 32-bit guest's L3 since the XSA-185 fix
+    /// (`get_page_from_l3e` calls `get_l3_linear_pagetable` only for 64-bit guests).
+    func linearAllowed(_ level: Int) -> Bool {
+        config.recursiveEntries && !(compatL3(level) && !mutations.contains(.compatL3Linear))
     }
 
     /// The entry rule of one level (`get_page_from_l1e` .. `get_page_from_l4e`): may entry `e`
@@ -91,14 +111,14 @@ extension XenState {
         }
         if e.frame == table {
             // A self-reference can only be linear (the table is busy as level `level`).
-            guard config.recursiveEntries, !e.isWritable else { throw .einval }
+            guard linearAllowed(level), !e.isWritable else { throw .einval }
             return
         }
         do {
             try getPageType(e.frame, .pageTable(level - 1))
         } catch {
             let target = frames[e.frame]
-            guard error == .einval, config.recursiveEntries, !e.isWritable,
+            guard error == .einval, linearAllowed(level), !e.isWritable,
                   target.type == .pageTable(level), target.validated else { throw error }
         }
     }
@@ -113,8 +133,21 @@ extension XenState {
     /// Slow path: validate the new entry (taking its references) with the old one still in
     /// place, then write; the old entry's references go away with it (derived counts) and the
     /// caller's `devalidateUnreferenced` drops whatever that leaves unreferenced.
-    mutating func updateEntry(table: Int, slot: Int, level: Int, val: PTE) throws(XenError) {
+    mutating func updateEntry(table: Int, slot: Int, level: Int, val new: PTE) throws(XenError) {
         guard let old = entry(table, slot) else { throw .einval }
+        var val = new
+        if compatL3(level) {
+            // mod_l3_entry for a 32-bit guest: slot 3 and up are Xen's (is_guest_l3_slot);
+            // the entry is adjusted before it is checked (since 2039ebfd59), or, with the
+            // XSA-185 mutation, checked as written and adjusted when stored.
+            guard slot < 3 else { throw .einval }
+            if mutations.contains(.compatL3Linear) {
+                try validateEntry(val, inTable: table, level: level)
+                frames[table].entries[slot] = val.adjustedCompatL3
+                return
+            }
+            val = val.adjustedCompatL3
+        }
         if PTE.updateSkipsValidation(old: old, new: val, oldFastPath: level >= 2 && mutations.contains(.oldFastPath)) {
             frames[table].entries[slot] = val
             return
@@ -164,14 +197,17 @@ extension XenState {
             if target.type == .writable && target.validated { return nil }
             return "\(here) is writable but frame \(e.frame) is \(inForce), not writable"
         }
+        if compatL3(level) && !e.flags.isSuperset(of: [.rw, .user]) {
+            return "\(here) lacks _PAGE_RW|_PAGE_USER, which Xen forces on a 32-bit guest's L3 entries (adjust_guest_l3e)"
+        }
         if e.frame == table {
-            if !config.recursiveEntries { return "\(here) is a self-reference but recursive entries are off" }
+            if !linearAllowed(level) { return "\(here) is a self-reference but linear entries are off\(compatL3(level) ? " in a 32-bit guest's L3" : "")" }
             if e.isWritable { return "\(here) is a writable self-reference" }
             return nil
         }
         if target.type == .pageTable(level - 1) && target.validated { return nil }
         if target.type == .pageTable(level) && target.validated {
-            if !config.recursiveEntries { return "\(here) is a linear entry but recursive entries are off" }
+            if !linearAllowed(level) { return "\(here) is a linear entry but linear entries are off\(compatL3(level) ? " in a 32-bit guest's L3" : "")" }
             if e.isWritable { return "\(here) is a writable linear entry to the L\(level) table \(e.frame)" }
             return nil
         }

@@ -1,0 +1,69 @@
+import Foundation
+
+/// Finds scenario files: the files named, and the `.yaml` / `.yml` files of the directories
+/// named, sorted by path (as `SpecLoader.load(paths:)` finds specs).
+public enum ScenarioFiles {
+    public static func load(paths: [String]) throws(SpecError) -> [Scenario] {
+        var files: [String] = []
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
+                throw SpecError(file: p, line: 0, key: "path", message: "no such file or directory")
+            }
+            if isDir.boolValue {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
+                let found = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+                if found.isEmpty { throw SpecError(file: p, line: 0, key: "path", message: "no .yaml scenario files in this directory") }
+                files += found.map { (p as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(p)
+            }
+        }
+        var out: [Scenario] = []
+        for f in files { out.append(try ScenarioLoader.load(file: f)) }
+        return out
+    }
+
+    /// The scenarios `mmucheck check DIR` runs besides DIR's specs: DIR/scenarios/*.yaml.
+    public static func beside(specDirectory dir: String) -> String? {
+        let s = (dir as NSString).appendingPathComponent("scenarios")
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: s, isDirectory: &isDir) && isDir.boolValue ? s : nil
+    }
+}
+
+/// What `mmucheck check` runs: the specs and the scenarios of the paths given. A directory
+/// gives its `.yaml` files (a file with `steps:` is a scenario, any other a spec) and the
+/// scenarios of its `scenarios/` folder; a file is a spec or a scenario by the same test.
+public enum CheckInputs {
+    public static func load(paths: [String]) throws(SpecError) -> (specs: [CheckSpec], scenarios: [Scenario]) {
+        var specFiles: [String] = [], scenarioFiles: [String] = []
+        func classify(_ f: String) {
+            if ScenarioLoader.isScenario(file: f) { scenarioFiles.append(f) } else { specFiles.append(f) }
+        }
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
+                throw SpecError(file: p, line: 0, key: "path", message: "no such file or directory")
+            }
+            guard isDir.boolValue else { classify(p); continue }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
+            let found = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            let beside = ScenarioFiles.beside(specDirectory: p)
+            if found.isEmpty && beside == nil {
+                throw SpecError(file: p, line: 0, key: "path", message: "no .yaml spec or scenario files in this directory")
+            }
+            for n in found { classify((p as NSString).appendingPathComponent(n)) }
+            if let beside {
+                let more = ((try? FileManager.default.contentsOfDirectory(atPath: beside)) ?? [])
+                    .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+                scenarioFiles += more.map { (beside as NSString).appendingPathComponent($0) }
+            }
+        }
+        var specs: [CheckSpec] = []
+        for f in specFiles { specs.append(try SpecLoader.load(file: f)) }
+        var scenarios: [Scenario] = []
+        for f in scenarioFiles { scenarios.append(try ScenarioLoader.load(file: f)) }
+        return (specs, scenarios)
+    }
+}

@@ -1,0 +1,300 @@
+import MMUFast
+import MMUSpec
+
+/// What one step of a scenario did on one engine, and what did not match.
+public struct ScenarioStepOutcome: Sendable {
+    public let number: Int
+    public let line: Int
+    public let description: String
+    public let expected: [String]
+    /// The answers per engine ("spec", "fast"), one per expectation.
+    public var got: [(engine: String, answers: [String])] = []
+    /// Every way the step did not go as the scenario says (empty: it matched), each a sentence.
+    public var mismatches: [(line: Int, message: String)] = []
+    /// The spec engine's state after the step, rendered (`StateReport`).
+    public var state: [String] = []
+    public var note: String?
+}
+
+/// A scenario's run: every step on every engine that ran it.
+public struct ScenarioOutcome: Sendable {
+    public let scenario: Scenario
+    public var steps: [ScenarioStepOutcome] = []
+    /// The engines that ran it, spec first.
+    public var engines: [String] = ["spec"]
+    /// Why the fast engine did not run it (nil when it did).
+    public var fastSkipped: String?
+    /// The declared start state, rendered.
+    public var startState: [String] = []
+    public var seconds: Double = 0
+
+    public var matched: Bool { steps.allSatisfy { $0.mismatches.isEmpty } }
+    /// 0 when every step matched on every engine, else 1.
+    public var exitCode: Int32 { matched ? 0 : 1 }
+}
+
+/// Runs scenarios on the spec engine and, for hypervisor scenarios whose state and values fit
+/// its packed state, on the fast engine, step by step in lockstep: each engine's answer is
+/// compared with the expectation, the two engines' states with each other, and a refused
+/// request is checked to have changed nothing (by the runner, not by the author).
+public enum ScenarioRunner {
+    /// `xenMutations` / `guestMutations`: test-only rule removals (scenario files cannot name them).
+    public static func run(_ s: Scenario, xenMutations: Set<XenMutation> = [], guestMutations: Set<GuestMutation> = [],
+                           engine: CheckSpec.Engine = .auto) -> ScenarioOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var out: ScenarioOutcome
+        switch s.spec.level {
+        case .hypervisor: out = runHypervisor(s, mutations: xenMutations, engine: engine)
+        case .guest: out = runGuest(s, mutations: guestMutations)
+        }
+        out.seconds = (clock.now - start).inSeconds
+        return out
+    }
+
+    // MARK: - Hypervisor scenarios
+
+    /// A spec state with `mutations`, holding the declared frames, cr3s and m2p (or the initial state).
+    static func startState(_ s: Scenario, mutations: Set<XenMutation>) -> XenState {
+        var x = XenState(config: s.spec.config, mutations: mutations)
+        if let d = s.start { x.frames = d.frames; x.cr3 = d.cr3; x.m2p = d.m2p }
+        return x
+    }
+
+    /// The hypercalls of a step, in order (a multicall's entries; one for anything else).
+    static func calls(_ a: ScenarioStep.Action) -> [XenAction] {
+        switch a {
+        case .xen(let x): [x]
+        case .multicall(_, let entries): entries
+        case .guest: []
+        }
+    }
+
+    /// The fast engine for this scenario, holding every entry value it names, and its start
+    /// state; or why it cannot run it.
+    static func fastEngine(_ s: Scenario, start: XenState, mutations: Set<XenMutation>) -> Result<(FastXen, FastXenState), FastUnsupported> {
+        var values = start.frames.flatMap(\.entries)
+        for step in s.steps {
+            for a in calls(step.action) {
+                for r in a.requests where r.operation.arguments.contains(.value) { values.append(r.value) }
+            }
+        }
+        do {
+            let engine = try FastXen(config: s.spec.config, entryValues: values, mutations: mutations)
+            guard let packed = engine.packed(start) else {
+                return .failure(FastUnsupported(reason: "the start state does not fit the packed state"))
+            }
+            return .success((engine, packed))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static func runHypervisor(_ s: Scenario, mutations: Set<XenMutation>, engine: CheckSpec.Engine) -> ScenarioOutcome {
+        var out = ScenarioOutcome(scenario: s)
+        var x = startState(s, mutations: mutations)
+        out.startState = StateReport.lines(x)
+        var fast: (engine: FastXen, state: FastXenState)?
+        if engine != .spec {
+            switch fastEngine(s, start: x, mutations: mutations) {
+            case .success(let (e, st)): fast = (e, st); out.engines.append("fast")
+            case .failure(let why): out.fastSkipped = why.reason
+            }
+        }
+        let invariants = s.spec.checkedInvariants
+        for (i, step) in s.steps.enumerated() {
+            var o = ScenarioStepOutcome(number: i + 1, line: step.line, description: step.description,
+                                        expected: step.expect.map(\.description), note: step.note)
+            func mismatch(_ line: Int, _ m: String) { o.mismatches.append((line, m)) }
+            // The spec engine.
+            var answers: [String] = []
+            for (j, call) in calls(step.action).enumerated() {
+                let before = x
+                let got = perform(call, on: &x)
+                answers.append(got.text)
+                let e = step.expect[j]
+                if let why = judge(e, got) { mismatch(e.line, why + (calls(step.action).count > 1 ? " (entry \(j + 1))" : "") + " on the spec engine") }
+                if let err = got.error {
+                    var expectedAfter = before
+                    if got.done > 0, let prefix = XenAction(vcpu: call.vcpu, requests: Array(call.requests.prefix(got.done))) {
+                        _ = perform(prefix, on: &expectedAfter)
+                    }
+                    if x != expectedAfter {
+                        mismatch(step.line, "Xen refused \(call) with \(err) after \(got.done) requests, but the state differs from the state those \(got.done) requests leave (a refused request must change nothing)")
+                    }
+                }
+            }
+            o.got.append(("spec", answers))
+            let broken = invariants.compactMap { inv in x.check(inv).map { (inv, $0) } }
+            judgeInvariants(step, broken: broken, engine: "spec", mismatch: mismatch)
+            for a in step.asserts {
+                if let why = check(a.fact, x) { mismatch(a.line, "\(a.key): \(why)") }
+            }
+            // The fast engine, in lockstep.
+            if var f = fast {
+                var fastAnswers: [String] = []
+                for (j, call) in calls(step.action).enumerated() {
+                    guard let r = f.engine.perform(call, on: &f.state) else {
+                        mismatch(step.line, "the fast engine cannot hold an entry value of \(call)")
+                        continue
+                    }
+                    let got = StepAnswer(done: r.done, error: r.error, store: nil)
+                    fastAnswers.append(got.text)
+                    if let why = judge(step.expect[j], got) { mismatch(step.expect[j].line, why + " on the fast engine") }
+                }
+                o.got.append(("fast", fastAnswers))
+                let specOfFast = f.engine.specState(of: f.state, mutations: mutations)
+                if specOfFast != x {
+                    mismatch(step.line, "the engines disagree after this step: " + difference(x, specOfFast))
+                }
+                let fastBroken = invariants.compactMap { inv in f.engine.check(inv, f.state).map { (inv, $0) } }
+                if fastBroken.map(\.0) != broken.map(\.0) {
+                    mismatch(step.line, "the engines judge the invariants differently: spec breaks [\(broken.map(\.0.rawValue).joined(separator: ", "))], fast [\(fastBroken.map(\.0.rawValue).joined(separator: ", "))]")
+                }
+                fast = f
+            }
+            o.state = StateReport.lines(x)
+            out.steps.append(o)
+        }
+        return out
+    }
+
+    /// One hypercall's answer: requests done, the error, and for a store how it was handled.
+    struct StepAnswer {
+        var done: Int
+        var error: XenError?
+        var store: XenState.StoreOutcome?
+        var text: String {
+            if let error { return done > 0 ? "\(error) (done \(done))" : error.description }
+            switch store {
+            case .emulatedL1Update?: return "ok (emulated)"
+            case .plainWrite?: return "ok (written)"
+            case nil: return "ok"
+            }
+        }
+    }
+
+    static func perform(_ a: XenAction, on x: inout XenState) -> StepAnswer {
+        switch a {
+        case .guestStore(let v, let va, let slot, let val):
+            switch x.guestStore(vcpu: v, va: va, slot: slot, val: val) {
+            case .success(let k): return StepAnswer(done: 1, error: nil, store: k)
+            case .failure(let e): return StepAnswer(done: 0, error: e, store: nil)
+            }
+        case .hypercall(let v, let call):
+            let r = x.hypercall(call, vcpu: v)
+            return StepAnswer(done: r.done, error: r.error, store: nil)
+        }
+    }
+
+    /// nil when `got` is what `e` expects, else what differs.
+    static func judge(_ e: Expectation, _ got: StepAnswer) -> String? {
+        let ok: Bool
+        switch e.kind {
+        case .ok: ok = got.error == nil
+        case .error(let code): ok = got.error == code
+        case .fault: ok = got.error != nil
+        case .emulated: ok = got.error == nil && got.store != .plainWrite
+        case .written: ok = got.error == nil && got.store != .emulatedL1Update
+        case .bug, .notApplicable: ok = false
+        }
+        if !ok { return "expected \(e), got \(got.text)" }
+        if let d = e.done, d != got.done { return "expected \(d) requests done, got \(got.done) (\(got.text))" }
+        return nil
+    }
+
+    /// The step's `breaks:` must be broken, every other checked invariant must hold.
+    static func judgeInvariants(_ step: ScenarioStep, broken: [(Invariant, String)], engine: String, mismatch: (Int, String) -> Void) {
+        for (inv, why) in broken where !step.breaks.contains(inv) {
+            mismatch(step.line, "\(inv.rawValue) is broken after this step on the \(engine) engine: \(why)")
+        }
+        for inv in step.breaks where !broken.contains(where: { $0.0 == inv }) {
+            mismatch(step.line, "breaks: \(inv.rawValue) was expected to be broken after this step, but it holds (\(engine) engine)")
+        }
+    }
+
+    /// nil when the fact holds in `x`, else what the state says.
+    static func check(_ fact: Assertion.Fact, _ x: XenState) -> String? {
+        func frame(_ m: Int) -> Frame? { x.isFrame(m) ? x.frames[m] : nil }
+        switch fact {
+        case .type(let m, let t): return frame(m)?.type == t ? nil : "frame \(m) has type \(frame(m)?.type.description ?? "?"), not \(t)"
+        case .validated(let m, let b): return frame(m)?.validated == b ? nil : "frame \(m) is \(b ? "not " : "")validated"
+        case .pinned(let m, let b): return frame(m)?.pinned == b ? nil : "frame \(m) is \(b ? "not " : "")pinned"
+        case .owner(let m, let o): return frame(m)?.owner == o ? nil : "frame \(m) is owned by \(o == .guest ? "Xen" : "the guest")"
+        case .typeCount(let m, let c): let a = x.typeCount(m); return a == c ? nil : "frame \(m) has type count \(a), not \(c)"
+        case .generalCount(let m, let c): let a = x.generalCount(m); return a == c ? nil : "frame \(m) has general count \(a), not \(c)"
+        case .entry(let m, let slot, let e):
+            let a = x.entry(m, slot)
+            return a == e ? nil : "entry \(m)[\(slot)] is \(a.map(\.description) ?? "missing"), not \(e)"
+        case .cr3(let v, let root):
+            let a = x.cr3.indices.contains(v) ? x.cr3[v] : nil
+            return a == root ? nil : "vCPU \(v)'s cr3 is \(a.map { "f\($0)" } ?? "none"), not \(root.map { "f\($0)" } ?? "none")"
+        case .m2p(let m, let p):
+            let a = x.m2p.indices.contains(m) ? x.m2p[m] : nil
+            return a == p ? nil : "m2p[\(m)] is \(a.map(String.init) ?? "none"), not \(p.map(String.init) ?? "none")"
+        case .p2m, .pagePinned, .bug: return nil   // guest facts: checked by checkGuest
+        }
+    }
+
+    /// The first difference between two spec states, in words.
+    static func difference(_ a: XenState, _ b: XenState) -> String {
+        for f in a.frames.indices where a.frames[f] != b.frames[f] {
+            return "frame \(f): spec \(StateReport.lines(a)[f]), fast \(StateReport.lines(b)[f])"
+        }
+        if a.cr3 != b.cr3 { return "cr3: spec \(a.cr3), fast \(b.cr3)" }
+        if a.m2p != b.m2p { return "m2p: spec \(a.m2p), fast \(b.m2p)" }
+        return "spec \(a), fast \(b)"
+    }
+
+    // MARK: - Guest scenarios
+
+    static func runGuest(_ s: Scenario, mutations: Set<GuestMutation>) -> ScenarioOutcome {
+        var out = ScenarioOutcome(scenario: s)
+        out.fastSkipped = "the fast engine covers the hypervisor model only"
+        var g = GuestState(config: s.spec.config, mutations: mutations)
+        out.startState = StateReport.lines(g)
+        let invariants = s.spec.checkedInvariants
+        for (i, step) in s.steps.enumerated() {
+            guard case .guest(let op) = step.action else { continue }
+            var o = ScenarioStepOutcome(number: i + 1, line: step.line, description: step.description,
+                                        expected: step.expect.map(\.description), note: step.note)
+            func mismatch(_ line: Int, _ m: String) { o.mismatches.append((line, m)) }
+            let before = g
+            let r = g.step(op)
+            let got: Expectation.Kind
+            let text: String
+            switch r {
+            case .ok: got = .ok; text = "ok"
+            case .failed(let m): got = .bug; text = "BUG (\(m))"
+            case .notApplicable: got = .notApplicable; text = "not-applicable (\(before.notApplicableReason(op) ?? "?"))"
+            }
+            o.got.append(("spec", [text]))
+            let e = step.expect[0]
+            if e.kind != got { mismatch(e.line, "expected \(e), got \(text) on the spec engine") }
+            if got == .notApplicable, g != before {
+                mismatch(step.line, "the operation was not applicable but the state changed")
+            }
+            let broken = invariants.compactMap { inv in g.check(inv).map { (inv, $0) } }
+            judgeInvariants(step, broken: broken, engine: "spec", mismatch: mismatch)
+            for a in step.asserts {
+                if let why = checkGuest(a.fact, g) { mismatch(a.line, "\(a.key): \(why)") }
+            }
+            o.state = StateReport.lines(g)
+            out.steps.append(o)
+        }
+        return out
+    }
+
+    static func checkGuest(_ fact: Assertion.Fact, _ g: GuestState) -> String? {
+        switch fact {
+        case .p2m(let pfn, let mfn):
+            guard (0..<g.config.pfns).contains(pfn) else { return "pfn \(pfn) is not a pfn of the guest" }
+            let a = g.pfnToMFN(pfn)
+            func name(_ m: Int) -> String { m == P2M.invalidEntry ? "INVALID" : "f\(m)" }
+            return a == mfn ? nil : "p2m[\(pfn)] is \(name(a)), not \(name(mfn))"
+        case .pagePinned(let pfn, let b): return g.pagePinned.contains(pfn) == b ? nil : "page \(pfn) is \(b ? "not " : "")PagePinned"
+        case .bug(let b): return (g.bug != nil) == b ? nil : (b ? "the guest has not hit a BUG" : "the guest hit a BUG: \(g.bug ?? "")")
+        default: return check(fact, g.xen)
+        }
+    }
+}
