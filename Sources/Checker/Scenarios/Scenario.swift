@@ -32,6 +32,9 @@ public struct ScenarioStep: Sendable {
         case multicall(vcpu: Int, [XenAction])
         /// One guest operation, as the explorer runs it (`GuestState.step`).
         case guest(GuestOp)
+        /// Xen runs every entry of the multicalls `cpu` has in flight: `multicall-entry` steps
+        /// on that CPU until none is left (a shorthand; each entry is still its own step).
+        case multicalls(cpu: Int)
     }
 
     public var line: Int
@@ -54,6 +57,7 @@ public struct ScenarioStep: Sendable {
                 return d.hasSuffix(" @v\(v)") ? String(d.dropLast(" @v\(v)".count)) : d
             }.joined(separator: "; ") + "] @v\(v)"
         case .guest(let op): op.description
+        case .multicalls(let c): "multicalls(cpu: \(c))"
         }
     }
 }

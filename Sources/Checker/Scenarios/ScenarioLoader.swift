@@ -195,7 +195,7 @@ public enum ScenarioLoader {
         let r = syntax.r
         let key = "steps[\(i)]"
         guard let m = n.mapping else { throw r.error(n, key, "expected a mapping: OPERATION: arguments, then expect: and assert:") }
-        let operationKeys: [String] = level == .hypervisor ? XenOperation.names + ["batch", "multicall"] : GuestOp.allNames
+        let operationKeys: [String] = level == .hypervisor ? XenOperation.names + ["batch", "multicall"] : GuestOp.allNames + ["multicalls"]
         var fields: [String: Node] = [:]
         var op: (name: String, node: Node, keyNode: Node)?
         for (k, v) in m {
@@ -207,7 +207,7 @@ public enum ScenarioLoader {
                 guard fields[name] == nil else { throw r.error(k, "\(key).\(name)", "key given more than once") }
                 fields[name] = v
             } else {
-                let other = level == .hypervisor ? GuestOp.allNames : XenOperation.names + ["batch", "multicall"]
+                let other = level == .hypervisor ? GuestOp.allNames + ["multicalls"] : XenOperation.names + ["batch", "multicall"]
                 let why = other.contains(name) ? "'\(name)' is an operation of the \(level == .hypervisor ? "guest" : "hypervisor") model, not this one"
                     : "unknown key; a step is one of \(operationKeys.joined(separator: ", ")) with \(stepKeys.joined(separator: ", "))"
                 throw r.error(k, "\(key).\(name)", why)
@@ -236,6 +236,10 @@ public enum ScenarioLoader {
             action = .multicall(vcpu: vcpu, calls)
         case (.hypervisor, _):
             action = .xen(try xenAction(op.name, op.node, at: op.keyNode, vcpu: vcpu, key: "\(key).\(op.name)", syntax: syntax))
+        case (.guest, "multicalls"):
+            let args = try r.mapping(op.node, key: "\(key).multicalls", allowed: ["cpu"])
+            guard let c = args["cpu"] else { throw r.error(op.node, "\(key).multicalls", "missing cpu:") }
+            action = .multicalls(cpu: try r.int(c, key: "\(key).multicalls.cpu"))
         case (.guest, _):
             action = .guest(try guestOp(op.name, op.node, key: "\(key).\(op.name)", syntax: syntax))
         }
@@ -437,7 +441,7 @@ public enum ScenarioLoader {
             return Expectation(kind, line: at)
         }
         switch action {
-        case .guest:
+        case .guest, .multicalls:
             if let done { throw r.error(done, "\(key).done", "done: counts a batch's requests; this is a guest operation") }
             return [try one(n, store: false, guest: true)]
         case .xen(let a):

@@ -66,7 +66,7 @@ public enum ScenarioRunner {
         switch a {
         case .xen(let x): [x]
         case .multicall(_, let entries): entries
-        case .guest: []
+        case .guest, .multicalls: []
         }
     }
 
@@ -255,12 +255,29 @@ public enum ScenarioRunner {
         out.startState = StateReport.lines(g)
         let invariants = s.spec.checkedInvariants
         for (i, step) in s.steps.enumerated() {
-            guard case .guest(let op) = step.action else { continue }
             var o = ScenarioStepOutcome(number: i + 1, line: step.line, description: step.description,
                                         expected: step.expect.map(\.description), note: step.note)
             func mismatch(_ line: Int, _ m: String) { o.mismatches.append((line, m)) }
             let before = g
-            let r = g.step(op)
+            var r = GuestOpResult.notApplicable
+            var op = GuestOp.multicallEntry(cpu: 0)
+            switch step.action {
+            case .guest(let one):
+                op = one
+                r = g.step(op)
+            case .multicalls(let c):
+                // multicall-entry until the CPU has nothing in flight (not applicable if it had none).
+                op = .multicallEntry(cpu: c)
+                var steps = 0
+                while g.cpus.indices.contains(c), !g.cpus[c].inFlight.isEmpty, steps < 10_000 {
+                    r = g.step(op)
+                    steps += 1
+                    if case .ok = r { continue }
+                    break
+                }
+            case .xen, .multicall:
+                continue
+            }
             let got: Expectation.Kind
             let text: String
             switch r {

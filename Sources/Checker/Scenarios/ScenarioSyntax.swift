@@ -107,6 +107,10 @@ struct ScenarioSyntax {
             }
             return page * MMUConfig.pageSize
         }
+        // A 64-bit address as the guest passes it (XSA-279's 1 << 63): the bits, as Int.
+        if s.hasPrefix("0x"), Int(s.dropFirst(2), radix: 16) == nil, let bits = UInt64(s.dropFirst(2), radix: 16) {
+            return Int(bitPattern: UInt(bits))
+        }
         return try r.int(n, key: key)
     }
 

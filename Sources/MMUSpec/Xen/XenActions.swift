@@ -33,7 +33,16 @@ public enum XenAction: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// `name(arguments) @vN`, e.g. `pin(level: 2, mfn: 0) @v0`.
     public var description: String {
-        func hex(_ va: Int) -> String { "0x" + String(va, radix: 16) }
+        // An address as a 64-bit guest passes it (a negative one is its bit pattern).
+        func hex(_ va: Int) -> String { "0x" + String(UInt(bitPattern: va), radix: 16) }
+        let rs = requests
+        if rs.count > 1, Set(rs.map(\.operation)).count > 1, case .hypercall(let v, let call) = self {
+            // A batch of several kinds of request: each named, under the hypercall's name.
+            let inner = rs.compactMap { XenAction(vcpu: v, requests: [$0])?.description }
+                .map { $0.hasSuffix(" @v\(v)") ? String($0.dropLast(" @v\(v)".count)) : $0 }
+            if case .mmuUpdate = call { return "mmu_update[" + inner.joined(separator: "; ") + "] @v\(v)" }
+            return "mmuext_op[" + inner.joined(separator: "; ") + "] @v\(v)"
+        }
         switch self {
         case .guestStore(let v, let va, let slot, let val):
             return "guest-store(va: \(hex(va)), slot: \(slot), val: \(val)) @v\(v)"
