@@ -98,6 +98,10 @@ extension FastXen {
         guard vPresent[v] else { return nil }
         func here() -> String { "entry \(f)[\(slot)] = \(values[v]) of the L\(level) table \(f)" }
         if vDisallowed[v] { return "\(here()) has disallowed flags" }
+        if compatL3 && level == 3 {
+            if vCompatL3Disallowed[v] { return "\(here()) has flags a 32-bit guest's L3 may not have (l3_disallow_mask)" }
+            if adjustL3[v] != v { return "\(here()) lacks _PAGE_RW|_PAGE_USER, which Xen forces on a 32-bit guest's L3 entries (adjust_guest_l3e)" }
+        }
         let tt = vFrame[v]
         guard tt != FastXen.noFrame else { return "\(here()) names no machine frame" }
         let t = Int(tt)
@@ -107,12 +111,12 @@ extension FastXen {
             return "\(here()) is writable but frame \(t) is not a validated writable frame"
         }
         if t == f {
-            if !config.recursiveEntries { return "\(here()) is a self-reference but recursive entries are off" }
+            if !linearAllowed(level) { return "\(here()) is a self-reference but linear entries are off" }
             return vRW[v] ? "\(here()) is a writable self-reference" : nil
         }
         if type(s, t) == FastXen.tableType(level - 1) && validated(s, t) { return nil }
         if type(s, t) == FastXen.tableType(level) && validated(s, t) {
-            if !config.recursiveEntries { return "\(here()) is a linear entry but recursive entries are off" }
+            if !linearAllowed(level) { return "\(here()) is a linear entry but linear entries are off" }
             return vRW[v] ? "\(here()) is a writable linear entry" : nil
         }
         return "\(here()) needs an L\(level - 1) table but frame \(t) is not one in force"

@@ -54,9 +54,24 @@ extension FastXen {
         setMeta(&s, f, (m & ~FastXen.typeMask) | t | FastXen.validatedBit)
         guard (1...4).contains(t) else { return }
         let level = Int(t)
+        let compat = compatL3 && level == 3
         for slot in 0..<slotCount {
             try validateEntry(&s, value: entry(s, f, slot), table: f, level: level)
+            // promote_l3_table: each entry of a 32-bit guest's L3 is adjusted once checked.
+            if compat { setEntry(&s, f, slot, Int(adjustL3[entry(s, f, slot)])) }
         }
+        if compat, slotCount > 3 {
+            // create_pae_xen_mappings: the L2 of slot 3 must be this L3's alone.
+            let v = entry(s, f, 3)
+            if vPresent[v], vFrame[v] != FastXen.noFrame, typeCount(s, Int(vFrame[v])) != 1 { throw .einval }
+        }
+    }
+
+    /// Whether linear entries are accepted in a level-`level` table (not in a 32-bit guest's
+    /// L3 since the XSA-185 fix).
+    @inline(__always)
+    func linearAllowed(_ level: Int) -> Bool {
+        config.recursiveEntries && !(compatL3 && level == 3 && !compatL3Linear)
     }
 
     /// The rule of one level for entry value `v` in table `table` (`get_page_from_lNe`);
@@ -64,6 +79,7 @@ extension FastXen {
     func validateEntry(_ s: inout FastXenState, value v: Int, table: Int, level: Int) throws(XenError) {
         guard vPresent[v] else { return }
         guard !vDisallowed[v] else { throw .einval }
+        if compatL3 && level == 3 && vCompatL3Disallowed[v] { throw .einval }
         let t = vFrame[v]
         guard t != FastXen.noFrame else { throw level <= 1 ? .eperm : .einval }
         let target = Int(t)
@@ -79,7 +95,7 @@ extension FastXen {
             return
         }
         if target == table {
-            guard config.recursiveEntries, !vRW[v] else { throw .einval }
+            guard linearAllowed(level), !vRW[v] else { throw .einval }
             return
         }
         let below = FastXen.tableType(level - 1)
@@ -88,7 +104,7 @@ extension FastXen {
             addRef(&s, target, below)
         } catch {
             let same = FastXen.tableType(level)
-            guard error == .einval, config.recursiveEntries, !vRW[v],
+            guard error == .einval, linearAllowed(level), !vRW[v],
                   type(s, target) == same, validated(s, target) else { throw error }
             addRef(&s, target, same)
         }
@@ -98,9 +114,23 @@ extension FastXen {
     /// Fast path when only whitelisted flags change on the same present frame; otherwise
     /// the new entry is validated (taking its reference) with the old one still in place,
     /// written, and the old entry's reference dropped.
-    func updateEntry(_ s: inout FastXenState, table: Int, slot: Int, level: Int, value v: Int) throws(XenError) {
+    func updateEntry(_ s: inout FastXenState, table: Int, slot: Int, level: Int, value new: Int) throws(XenError) {
         let old = entry(s, table, slot)
         let n = values.count
+        var v = new
+        if compatL3 && level == 3 {
+            // mod_l3_entry for a 32-bit guest: slots 3 and up are Xen's; the entry is adjusted
+            // before it is checked, or (XSA-185 mutation) checked as written, stored adjusted.
+            guard slot < 3 else { throw .einval }
+            if compatL3Linear {
+                try validateEntry(&s, value: v, table: table, level: level)
+                setEntry(&s, table, slot, Int(adjustL3[v]))
+                if keepOldReference { return }
+                if let r = referenceOf(s, value: old, table: table, level: level) { dropRef(&s, r.target, r.demand) }
+                return
+            }
+            v = Int(adjustL3[v])
+        }
         if fastPath[(level >= 2 ? n &* n : 0) &+ old &* n &+ v] {
             setEntry(&s, table, slot, v)
             return

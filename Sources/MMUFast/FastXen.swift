@@ -69,6 +69,11 @@ public struct FastXen: Sendable {
     let tables: FastTables
 
     let allowWritableL1ToPagetable: Bool
+    /// `config.compatL3`, and the XSA-185 mutation of it (`.compatL3Linear`).
+    let compatL3: Bool, compatL3Linear: Bool
+    /// [value]: the value with `_PAGE_RW|_PAGE_USER` forced on when present (`adjust_guest_l3e`);
+    /// and whether it has flags a 32-bit guest's L3 may not have. Empty without `compatL3`.
+    let adjustL3: [UInt8], vCompatL3Disallowed: [Bool]
     /// Test-only defects, as flags (a set lookup would cost more than the rule).
     let keepOldReference: Bool, noDevalidationCascade: Bool
 
@@ -91,9 +96,6 @@ public struct FastXen: Sendable {
         self.config = config
         frameCount = config.machineFrames; slotCount = config.entriesPerTable; vcpuCount = config.vcpus; levelCount = config.levels
         pages = config.virtualPages
-        guard !config.compatL3 else {
-            throw FastUnsupported(reason: "the fast engine does not implement the compat L3 rules (features.compat-l3)")
-        }
         guard frameCount >= 1, slotCount >= 1, vcpuCount >= 1, (1...4).contains(levelCount) else {
             throw FastUnsupported(reason: "the fast engine needs at least one frame, entry and vCPU")
         }
@@ -107,6 +109,8 @@ public struct FastXen: Sendable {
         }
         usedWords = (size + 7) / 8
         allowWritableL1ToPagetable = mutations.contains(.allowWritableL1ToPagetable)
+        compatL3 = config.compatL3
+        compatL3Linear = config.compatL3 && mutations.contains(.compatL3Linear)
         keepOldReference = defects.contains(.keepOldReference)
         noDevalidationCascade = defects.contains(.noDevalidationCascade)
 
@@ -119,6 +123,7 @@ public struct FastXen: Sendable {
         work = Array(vals)
         while let p = work.popLast() {
             guard vals.count <= 255 else { break }
+            if config.compatL3 { add(p.adjustedCompatL3) }
             if p.isPresent, (0..<frameCount).contains(p.frame) { for g in 0..<frameCount { add(PTE(frame: g, flags: p.flags)) } }
             if config.preserveAD {
                 for o in vals { add(p.preservingAD(of: o)) }
@@ -129,6 +134,8 @@ public struct FastXen: Sendable {
             throw FastUnsupported(reason: "more than 255 distinct entry values")
         }
         values = vals; valueIndex = index
+        adjustL3 = config.compatL3 ? vals.map { index[$0.adjustedCompatL3]! } : []
+        vCompatL3Disallowed = config.compatL3 ? vals.map { !$0.flags.isDisjoint(with: .compatL3Disallowed) } : []
         let n = vals.count
         vPresent = vals.map(\.isPresent)
         vRW = vals.map(\.isWritable)

@@ -11,6 +11,9 @@ extension PTEFlags {
     /// Bits the model's Xen refuses in a present entry: PSE (the model has no superpages)
     /// and every bit the model does not name (reserved bits, `L1_DISALLOW_MASK` and friends).
     public static let disallowed: PTEFlags = PTEFlags(rawValue: ~modelled.rawValue).union(.pse)
+    /// What a 32-bit guest's L3 entries may not have besides (`l3_disallow_mask` for a pv32
+    /// domain, 0xFFFFF198: of the model's flags, GLOBAL and NX).
+    public static let compatL3Disallowed: PTEFlags = [.global, .nx]
 }
 
 extension PTE {
@@ -94,6 +97,7 @@ extension XenState {
     mutating func validateEntry(_ e: PTE, inTable table: Int, level: Int) throws(XenError) {
         guard e.isPresent else { return }
         guard e.flags.isDisjoint(with: .disallowed) else { throw .einval }
+        if compatL3(level), !e.flags.isDisjoint(with: .compatL3Disallowed) { throw .einval }   // "Bad L3 flags"
         // Xen's answers: an L1 entry to a frame that is no RAM needs I/O-memory permission
         // (-EPERM, none in the model); to another domain's frame, get_page_from_l1e's
         // could_not_pin (-EBUSY); an upper-level entry, get_page_and_type_from_mfn (-EINVAL).
@@ -196,6 +200,9 @@ extension XenState {
             guard e.isWritable else { return nil }
             if target.type == .writable && target.validated { return nil }
             return "\(here) is writable but frame \(e.frame) is \(inForce), not writable"
+        }
+        if compatL3(level) && !e.flags.isDisjoint(with: .compatL3Disallowed) {
+            return "\(here) has flags a 32-bit guest's L3 may not have (\(e.flags.intersection(.compatL3Disallowed)), l3_disallow_mask)"
         }
         if compatL3(level) && !e.flags.isSuperset(of: [.rw, .user]) {
             return "\(here) lacks _PAGE_RW|_PAGE_USER, which Xen forces on a 32-bit guest's L3 entries (adjust_guest_l3e)"

@@ -46,7 +46,7 @@ struct XenActionsTests {
         #expect(cases.map(\.1) == XenAction.operationNames)
         #expect(Invariant.hypervisorLevel.map(\.rawValue) ==
                 ["no-writable-pagetable", "no-pagetable-from-writable", "validated-entries", "counts-match"])
-        #expect(XenMutation.allCases.map(\.rawValue) == ["allow-writable-l1-to-pagetable", "old-fast-path"])
+        #expect(XenMutation.allCases.map(\.rawValue) == ["allow-writable-l1-to-pagetable", "old-fast-path", "compat-l3-linear"])
     }
 
     @Test("apply answers like hypercall / guestStore")
