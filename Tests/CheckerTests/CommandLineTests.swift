@@ -148,4 +148,33 @@ import Testing
         let r = try mmucheck(["replay", f])
         #expect(r.code == 2 && r.err.contains("#meta.version"))
     }
+
+    /// `mmucheck scenario`: 0 when every step matches, 1 naming FILE:LINE and the step, 2 for
+    /// a malformed file (nothing run).
+    @Test func scenarioExitCodes() throws {
+        let ok = try mmucheck(["scenario", "specs/scenarios/xsa-185.yaml"])
+        #expect(ok.code == 0 && ok.out.contains("result: all 1 scenarios match"), "\(ok.out)\(ok.err)")
+        let dir = FileManager.default.temporaryDirectory.path
+        let wrong = dir + "/mmucheck-scenario-wrong-\(getpid()).yaml"
+        let bad = dir + "/mmucheck-scenario-bad-\(getpid()).yaml"
+        defer { try? FileManager.default.removeItem(atPath: wrong); try? FileManager.default.removeItem(atPath: bad) }
+        try """
+        model: hypervisor
+        steps:
+          - pin: {level: 2, mfn: f0}
+            expect: -EBUSY
+        """.write(toFile: wrong, atomically: true, encoding: .utf8)
+        let w = try mmucheck(["scenario", wrong])
+        #expect(w.code == 1 && w.out.contains("\(wrong):4: step 1: expected -EBUSY, got ok on the spec engine"), "\(w.out)")
+        try "model: hypervisor\nsteps:\n  - pin: {level: 2, mfn: f0}\n    expect: maybe\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let b = try mmucheck(["scenario", bad])
+        #expect(b.code == 2 && b.err.contains("\(bad):4: steps[0].expect:"), "\(b.err)")
+        // check runs a scenario file as a row of its summary and of JUnit.
+        let junit = dir + "/mmucheck-scenario-junit-\(getpid()).xml"
+        defer { try? FileManager.default.removeItem(atPath: junit) }
+        let c = try mmucheck(["check", "--quiet", "--junit", junit, "specs/scenarios/xsa-182.yaml", wrong])
+        #expect(c.code == 1 && c.out.contains("xsa-182                   scenario holds"), "\(c.out)")
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        #expect(xml.contains("name=\"scenario\"") && xml.contains("<failure message=\"failed\">step 1 (line 4)"), "\(xml)")
+    }
 }

@@ -116,8 +116,11 @@ public enum ScenarioLoader {
         }
         /// The line of the frame a sentence names first (the `start:` line when none).
         func line(of sentence: String) -> Int {
-            if let r = sentence.range(of: #"frame (\d+)"#, options: .regularExpression),
-               let f = Int(sentence[r].dropFirst("frame ".count)), let l = frameLines[f] { return l }
+            // The table of an entry the sentence names, else the first frame it names.
+            for (pattern, prefix) in [(#"entry (\d+)\["#, "entry "), (#"frame (\d+)"#, "frame ")] {
+                if let r = sentence.range(of: pattern, options: .regularExpression),
+                   let f = Int(sentence[r].dropFirst(prefix.count).prefix { $0.isNumber }), let l = frameLines[f] { return l }
+            }
             return n.mark?.line ?? 0
         }
         for (inv, why) in x.violations() {

@@ -39,13 +39,14 @@ public struct ScenarioOutcome: Sendable {
 /// request is checked to have changed nothing (by the runner, not by the author).
 public enum ScenarioRunner {
     /// `xenMutations` / `guestMutations`: test-only rule removals (scenario files cannot name them).
+    /// `fastDefects`: test-only defects of the fast engine (the lockstep comparison must catch them).
     public static func run(_ s: Scenario, xenMutations: Set<XenMutation> = [], guestMutations: Set<GuestMutation> = [],
-                           engine: CheckSpec.Engine = .auto) -> ScenarioOutcome {
+                           engine: CheckSpec.Engine = .auto, fastDefects: Set<FastDefect> = []) -> ScenarioOutcome {
         let clock = ContinuousClock()
         let start = clock.now
         var out: ScenarioOutcome
         switch s.spec.level {
-        case .hypervisor: out = runHypervisor(s, mutations: xenMutations, engine: engine)
+        case .hypervisor: out = runHypervisor(s, mutations: xenMutations, engine: engine, fastDefects: fastDefects)
         case .guest: out = runGuest(s, mutations: guestMutations)
         }
         out.seconds = (clock.now - start).inSeconds
@@ -72,7 +73,8 @@ public enum ScenarioRunner {
 
     /// The fast engine for this scenario, holding every entry value it names, and its start
     /// state; or why it cannot run it.
-    static func fastEngine(_ s: Scenario, start: XenState, mutations: Set<XenMutation>) -> Result<(FastXen, FastXenState), FastUnsupported> {
+    static func fastEngine(_ s: Scenario, start: XenState, mutations: Set<XenMutation>,
+                           defects: Set<FastDefect>) -> Result<(FastXen, FastXenState), FastUnsupported> {
         var values = start.frames.flatMap(\.entries)
         for step in s.steps {
             for a in calls(step.action) {
@@ -80,7 +82,7 @@ public enum ScenarioRunner {
             }
         }
         do {
-            let engine = try FastXen(config: s.spec.config, entryValues: values, mutations: mutations)
+            let engine = try FastXen(config: s.spec.config, entryValues: values, mutations: mutations, defects: defects)
             guard let packed = engine.packed(start) else {
                 return .failure(FastUnsupported(reason: "the start state does not fit the packed state"))
             }
@@ -90,13 +92,13 @@ public enum ScenarioRunner {
         }
     }
 
-    static func runHypervisor(_ s: Scenario, mutations: Set<XenMutation>, engine: CheckSpec.Engine) -> ScenarioOutcome {
+    static func runHypervisor(_ s: Scenario, mutations: Set<XenMutation>, engine: CheckSpec.Engine, fastDefects: Set<FastDefect>) -> ScenarioOutcome {
         var out = ScenarioOutcome(scenario: s)
         var x = startState(s, mutations: mutations)
         out.startState = StateReport.lines(x)
         var fast: (engine: FastXen, state: FastXenState)?
         if engine != .spec {
-            switch fastEngine(s, start: x, mutations: mutations) {
+            switch fastEngine(s, start: x, mutations: mutations, defects: fastDefects) {
             case .success(let (e, st)): fast = (e, st); out.engines.append("fast")
             case .failure(let why): out.fastSkipped = why.reason
             }
@@ -114,15 +116,7 @@ public enum ScenarioRunner {
                 answers.append(got.text)
                 let e = step.expect[j]
                 if let why = judge(e, got) { mismatch(e.line, why + (calls(step.action).count > 1 ? " (entry \(j + 1))" : "") + " on the spec engine") }
-                if let err = got.error {
-                    var expectedAfter = before
-                    if got.done > 0, let prefix = XenAction(vcpu: call.vcpu, requests: Array(call.requests.prefix(got.done))) {
-                        _ = perform(prefix, on: &expectedAfter)
-                    }
-                    if x != expectedAfter {
-                        mismatch(step.line, "Xen refused \(call) with \(err) after \(got.done) requests, but the state differs from the state those \(got.done) requests leave (a refused request must change nothing)")
-                    }
-                }
+                if let why = refusalChangedState(call, got, before: before, after: x) { mismatch(step.line, why) }
             }
             o.got.append(("spec", answers))
             let broken = invariants.compactMap { inv in x.check(inv).map { (inv, $0) } }
@@ -172,6 +166,19 @@ public enum ScenarioRunner {
             case nil: return "ok"
             }
         }
+    }
+
+    /// When Xen refused `call` after `got.done` requests: nil if `after` is the state those
+    /// requests alone leave from `before` (a refused request changes nothing), else why not.
+    static func refusalChangedState(_ call: XenAction, _ got: StepAnswer, before: XenState, after: XenState) -> String? {
+        guard let err = got.error else { return nil }
+        var expected = before
+        if got.done > 0, let prefix = XenAction(vcpu: call.vcpu, requests: Array(call.requests.prefix(got.done))) {
+            _ = perform(prefix, on: &expected)
+        }
+        if after == expected { return nil }
+        return "Xen refused \(call) with \(err) after \(got.done) requests, but the state differs from the one those \(got.done) requests leave "
+            + "(a refused request must change nothing): " + difference(expected, after, "expected", "got")
     }
 
     static func perform(_ a: XenAction, on x: inout XenState) -> StepAnswer {
@@ -237,13 +244,13 @@ public enum ScenarioRunner {
     }
 
     /// The first difference between two spec states, in words.
-    static func difference(_ a: XenState, _ b: XenState) -> String {
+    static func difference(_ a: XenState, _ b: XenState, _ la: String = "spec", _ lb: String = "fast") -> String {
         for f in a.frames.indices where a.frames[f] != b.frames[f] {
-            return "frame \(f): spec \(StateReport.lines(a)[f]), fast \(StateReport.lines(b)[f])"
+            return "\(la) \(StateReport.lines(a)[f]); \(lb) \(StateReport.lines(b)[f])"
         }
-        if a.cr3 != b.cr3 { return "cr3: spec \(a.cr3), fast \(b.cr3)" }
-        if a.m2p != b.m2p { return "m2p: spec \(a.m2p), fast \(b.m2p)" }
-        return "spec \(a), fast \(b)"
+        if a.cr3 != b.cr3 { return "cr3: \(la) \(a.cr3), \(lb) \(b.cr3)" }
+        if a.m2p != b.m2p { return "m2p: \(la) \(a.m2p), \(lb) \(b.m2p)" }
+        return "\(la) \(a); \(lb) \(b)"
     }
 
     // MARK: - Guest scenarios

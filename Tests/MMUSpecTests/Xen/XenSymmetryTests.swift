@@ -81,7 +81,7 @@ struct XenSlotSymmetryTests {
         let config = MMUConfig(levels: levels, entriesPerTable: entries, machineFrames: 3, pfns: 3, vcpus: 2,
                                recursiveEntries: false, preserveAD: true)
         let states = Self.reachable(config, count: 200, seed: UInt64(levels * 10 + entries))
-        let sigmas = XenState.slotPermutations(entriesPerTable: entries, recursiveEntries: false)
+        let sigmas = XenState.slotPermutations(config)
         #expect(sigmas.count == (entries == 2 ? 2 : 6) && sigmas[0] == Array(0..<entries))
         for sigma in sigmas.dropFirst() {
             let why = Self.sameAnswers(config, renameState: { $0.permutingSlots(sigma) },
@@ -103,8 +103,13 @@ struct XenSlotSymmetryTests {
         let pin = XenAction.hypercall(vcpu: 0, .mmuextOp([.pin(level: 3, mfn: 0)]))
         #expect(x.apply(pin).succeeded)
         #expect(!y.apply(pin).succeeded)
-        #expect(XenState.slotPermutations(entriesPerTable: 2, recursiveEntries: true) == [[0, 1]])
-        #expect(XenState.slotPermutations(entriesPerTable: 2, recursiveEntries: false).count == 2)
+        #expect(XenState.slotPermutations(MMUConfig(entriesPerTable: 2, recursiveEntries: true)) == [[0, 1]])
+        #expect(XenState.slotPermutations(MMUConfig(entriesPerTable: 2, recursiveEntries: false)).count == 2)
+        // Slot 3 of a 32-bit guest's L3 is Xen's: the slots are not interchangeable.
+        var compat = MMUConfig(levels: 3, entriesPerTable: 4, recursiveEntries: false)
+        #expect(XenState.slotPermutations(compat).count == 24)
+        compat.compatL3 = true
+        #expect(XenState.slotPermutations(compat) == [[0, 1, 2, 3]])
     }
 
     /// Frame renaming, on many states and every renaming of 3 frames (with linear entries).
