@@ -111,12 +111,12 @@ extension FastXen {
             return "\(here()) is writable but frame \(t) is not a validated writable frame"
         }
         if t == f {
-            if !linearAllowed(level) { return "\(here()) is a self-reference but linear entries are off" }
+            if !linearAllowed(level) { return "\(here()) is a self-reference but " + (config.recursiveEntries ? "a 32-bit guest's L3 may hold no linear entry (XSA-185)" : "recursive entries are off") }
             return vRW[v] ? "\(here()) is a writable self-reference" : nil
         }
         if type(s, t) == FastXen.tableType(level - 1) && validated(s, t) { return nil }
         if type(s, t) == FastXen.tableType(level) && validated(s, t) {
-            if !linearAllowed(level) { return "\(here()) is a linear entry but linear entries are off" }
+            if !linearAllowed(level) { return "\(here()) is a linear entry but " + (config.recursiveEntries ? "a 32-bit guest's L3 may hold no linear entry (XSA-185)" : "recursive entries are off") }
             return vRW[v] ? "\(here()) is a writable linear entry" : nil
         }
         return "\(here()) needs an L\(level - 1) table but frame \(t) is not one in force"

@@ -263,6 +263,29 @@ import MMUSpec
         #expect(compat?.message.contains("_PAGE_RW|_PAGE_USER") == true && compat?.line == 6, "\(String(describing: compat))")
     }
 
+    @Test("a guest scenario may declare its start on top of the booted guest; one the seed cannot be in is refused")
+    func guestStart() throws {
+        let s = try Self.parse("""
+        spec: ../guest-pae.yaml
+        start:
+          mms:
+            1: {pgd: p5, tables: {p5: pgd}}
+        steps:
+          - activate-mm: {cpu: 0, mm: 1}
+          - multicalls: {cpu: 0}
+            assert: {page-pinned: {5: true}, frames: {6: {type: L3, pinned: true}}, cr3: [f6, f11]}
+        """)
+        let o = ScenarioRunner.run(s)
+        #expect(o.matched, "\(ScenarioReport.lines(o).joined(separator: "\n"))")
+        // Without the declared mm, activate-mm has nothing to activate.
+        let booted = try Self.parse("spec: ../guest-pae.yaml\nsteps:\n  - activate-mm: {cpu: 0, mm: 1}\n    expect: not-applicable\n")
+        #expect(ScenarioRunner.run(booted).matched)
+        let bad = Self.error("spec: ../guest-pae.yaml\nstart:\n  page-pinned: {9: true}\nsteps:\n  - leave-lazy-cpu: {cpu: 0}\n")
+        #expect(bad?.key == "start" && bad?.line == 3 && bad?.message.contains("page-pinned-agrees") == true, "\(String(describing: bad))")
+        let key = Self.error("spec: ../guest-pae.yaml\nstart:\n  cpus: {0: {lazy: mmu}}\nsteps:\n  - leave-lazy-cpu: {cpu: 0}\n")
+        #expect(key?.key == "start.cpus.0.lazy" && key?.line == 3, "\(String(describing: key))")
+    }
+
     // MARK: - mmucheck check runs the scenarios
 
     @Test("check's inputs: a spec directory brings its scenarios/ folder; a scenario file is a scenario")

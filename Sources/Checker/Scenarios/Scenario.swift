@@ -16,6 +16,9 @@ public struct Scenario: Sendable {
     public var cites: [String] = []
     /// The declared starting state (hypervisor level), nil = the model's initial state.
     public var start: XenState?
+    /// The declared starting state at guest level (the booted guest with the file's changes),
+    /// nil = the booted guest.
+    public var guestStart: GuestState?
     /// The line of `start:`.
     public var startLine = 0
     public var steps: [ScenarioStep] = []

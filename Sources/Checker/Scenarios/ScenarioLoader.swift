@@ -11,6 +11,9 @@ public enum ScenarioLoader {
     static let frameKeys = ["type", "validated", "pinned", "owner", "type-count", "general-count", "entries"]
     static let stateKeys = ["frames", "cr3", "m2p"]
     static let guestStateKeys = ["p2m", "page-pinned", "bug"]
+    static let guestStartKeys = ["frames", "cr3", "m2p", "p2m", "page-pinned", "mms", "cpus"]
+    static let mmKeys = ["pgd", "tables", "cpu-vm-mask", "exited"]
+    static let cpuKeys = ["mm", "active-mm", "lazy-tlb", "xen-cr3", "xen-current-cr3"]
 
     /// Whether a YAML file is a scenario (it has `steps:`) rather than a spec.
     public static func isScenario(file: String) -> Bool {
@@ -50,11 +53,11 @@ public enum ScenarioLoader {
         }
         let syntax = ScenarioSyntax(r: r, config: spec.config)
         if let s = top["start"] {
-            guard spec.level == .hypervisor else {
-                throw r.error(s, "start", "a declared starting state is for hypervisor scenarios; a guest scenario starts from the booted guest (docs/scenarios.md)")
-            }
             scenario.startLine = s.mark?.line ?? 0
-            scenario.start = try declaredState(s, syntax: syntax)
+            switch spec.level {
+            case .hypervisor: scenario.start = try declaredState(s, syntax: syntax)
+            case .guest: scenario.guestStart = try declaredGuestState(s, syntax: syntax)
+            }
         }
         guard let stepsNode = top["steps"] else {
             throw SpecError(file: file, line: root.mark?.line ?? 1, key: "steps", message: "missing: a scenario is a list of steps")
@@ -75,9 +78,18 @@ public enum ScenarioLoader {
     /// frame is referenced, a pin holds a validated table, no page table is writable), and
     /// any count the file states is the count the references give.
     static func declaredState(_ n: Node, syntax: ScenarioSyntax) throws(SpecError) -> XenState {
-        let r = syntax.r
-        let m = try r.mapping(n, key: "start", allowed: stateKeys)
+        let m = try syntax.r.mapping(n, key: "start", allowed: stateKeys)
         var x = XenState(config: syntax.config)
+        let frameLines = try declareXen(m, into: &x, syntax: syntax)
+        try checkXen(x, n: n, frameLines: frameLines, syntax: syntax)
+        return x
+    }
+
+    /// Applies `start:`'s `frames`, `cr3` and `m2p` to `x` (a named frame is declared whole:
+    /// what it does not say is guest-owned, untyped, zeroed); returns each frame's line.
+    /// Stated counts are checked against the references once the state is complete.
+    static func declareXen(_ m: [String: Node], into x: inout XenState, syntax: ScenarioSyntax) throws(SpecError) -> [Int: Int] {
+        let r = syntax.r
         var frameLines: [Int: Int] = [:]
         var statedCounts: [(mfn: Int, type: Bool, count: Int, node: Node)] = []
         if let frames = m["frames"] {
@@ -86,6 +98,7 @@ public enum ScenarioLoader {
                 let f = try syntax.frameKey(k, key: "start.frames")
                 guard frameLines[f] == nil else { throw r.error(k, "start.frames", "frame \(f) is declared twice") }
                 frameLines[f] = k.mark?.line ?? 0
+                x.frames[f] = Frame.zeroed(entries: syntax.config.entriesPerTable)
                 let key = "start.frames.\(f)"
                 let d = try r.mapping(v, key: key, allowed: frameKeys)
                 if let t = d["type"] { x.frames[f].type = try syntax.pageType(t, key: "\(key).type") }
@@ -114,6 +127,20 @@ public enum ScenarioLoader {
                 x.m2p[mfn] = pfn
             }
         }
+        let types = x.typeCounts(), generals = x.generalCounts()
+        for c in statedCounts {
+            let actual = c.type ? types[c.mfn] : generals[c.mfn]
+            if actual != c.count {
+                throw r.error(c.node, "start.frames.\(c.mfn).\(c.type ? "type-count" : "general-count")",
+                              "the references of this state give \(actual), not \(c.count) (counts are derived from the entries, pins and cr3s)")
+            }
+        }
+        return frameLines
+    }
+
+    /// Every hypervisor invariant must hold in a declared state: Xen could not be in it otherwise.
+    static func checkXen(_ x: XenState, n: Node, frameLines: [Int: Int], syntax: ScenarioSyntax) throws(SpecError) {
+        let r = syntax.r
         /// The line of the frame a sentence names first (the `start:` line when none).
         func line(of sentence: String) -> Int {
             // The table of an entry the sentence names, else the first frame it names.
@@ -127,15 +154,95 @@ public enum ScenarioLoader {
             throw SpecError(file: r.file, line: line(of: why), key: "start",
                             message: "Xen cannot be in this state: \(inv.rawValue): \(why)")
         }
-        let types = x.typeCounts(), generals = x.generalCounts()
-        for c in statedCounts {
-            let actual = c.type ? types[c.mfn] : generals[c.mfn]
-            if actual != c.count {
-                throw r.error(c.node, "start.frames.\(c.mfn).\(c.type ? "type-count" : "general-count")",
-                              "the references of this state give \(actual), not \(c.count) (counts are derived from the entries, pins and cr3s)")
+    }
+
+    /// `start:` of a guest scenario: the booted guest with the file's changes - Xen's frames,
+    /// cr3s and m2p as at hypervisor level, the p2m, PagePinned, the mms and the CPUs (each
+    /// CPU idle: no lazy mode, nothing in flight; a scenario reaches a state mid-operation
+    /// with steps). Every invariant of both levels must hold in it.
+    static func declaredGuestState(_ n: Node, syntax: ScenarioSyntax) throws(SpecError) -> GuestState {
+        let r = syntax.r
+        let m = try r.mapping(n, key: "start", allowed: guestStartKeys)
+        var g = GuestState(config: syntax.config)
+        if let bug = g.bug { throw r.error(n, "start", "the guest does not boot in this configuration: \(bug)") }
+        let frameLines = try declareXen(m, into: &g.xen, syntax: syntax)
+        func pfn(_ v: Node, _ key: String) throws(SpecError) -> Int {
+            if let s = v.scalar?.string, s.hasPrefix("p"), let p = Int(s.dropFirst()) { return p }
+            return try r.int(v, key: key)
+        }
+        if let p = m["p2m"] {
+            guard let pm = p.mapping else { throw r.error(p, "start.p2m", "expected PFN: MFN lines (INVALID for none)") }
+            var entries = (0..<syntax.config.pfns).map { g.pfnToMFN($0) }
+            for (k, v) in pm {
+                let q = try pfn(k, "start.p2m")
+                guard entries.indices.contains(q) else { throw r.error(k, "start.p2m", "pfn \(q) is not a pfn of the guest (0...\(syntax.config.pfns - 1))") }
+                entries[q] = v.scalar?.string == "INVALID" ? P2M.invalidEntry : try syntax.mfn(v, key: "start.p2m.\(q)")
+            }
+            var table = P2M(maxDomainPages: syntax.config.pfns)
+            for (q, mfn) in entries.enumerated() where mfn != P2M.invalidEntry {
+                if let e = table.setPhysToMachine(q, mfn) { throw r.error(p, "start.p2m", "set_phys_to_machine(\(q), \(mfn)) fails: \(e)") }
+            }
+            g.p2m = table
+        }
+        if let p = m["page-pinned"] {
+            guard let pm = p.mapping else { throw r.error(p, "start.page-pinned", "expected PFN: true|false lines") }
+            for (k, v) in pm {
+                let q = try pfn(k, "start.page-pinned")
+                if try r.bool(v, key: "start.page-pinned.\(q)") { g.pagePinned.insert(q) } else { g.pagePinned.remove(q) }
             }
         }
-        return x
+        if let mmsNode = m["mms"] {
+            guard let mm = mmsNode.mapping else { throw r.error(mmsNode, "start.mms", "expected MM: {pgd, tables, cpu-vm-mask, exited} or MM: free lines") }
+            for (k, v) in mm {
+                let i = try r.int(k, key: "start.mms")
+                guard i >= 1, g.mms.indices.contains(i) else {
+                    throw r.error(k, "start.mms", "mm \(i) is not a process mm slot (1...\(g.mms.count - 1); init_mm is 0)")
+                }
+                if v.scalar?.string == "free" { g.mms[i] = nil; continue }
+                let key = "start.mms.\(i)"
+                let d = try r.mapping(v, key: key, allowed: mmKeys)
+                guard let pgdNode = d["pgd"] else { throw r.error(v, key, "missing pgd: (the pgd's pfn)") }
+                var s = MMStruct(pgd: try pfn(pgdNode, "\(key).pgd"), tablePages: [:])
+                if let t = d["tables"] {
+                    guard let tm = t.mapping else { throw r.error(t, "\(key).tables", "expected PFN: pgd|pud|pmd|pte lines") }
+                    for (tk, tv) in tm {
+                        let q = try pfn(tk, "\(key).tables")
+                        let name = try r.string(tv, key: "\(key).tables.\(q)")
+                        guard let level = PTLevel.allCases.first(where: { $0.rawValue == "PT_" + name.uppercased() }) else {
+                            throw r.error(tv, "\(key).tables.\(q)", "expected pgd, pud, pmd or pte")
+                        }
+                        s.tablePages[q] = level
+                    }
+                } else {
+                    s.tablePages = [s.pgd: .pgd]
+                }
+                if let c = d["cpu-vm-mask"] {
+                    for item in try r.sequence(c, key: "\(key).cpu-vm-mask") { s.cpuVMMask.insert(try r.int(item, key: "\(key).cpu-vm-mask", range: 0...(syntax.config.vcpus - 1))) }
+                }
+                if let e = d["exited"] { s.exited = try r.bool(e, key: "\(key).exited") }
+                g.mms[i] = s
+            }
+        }
+        if let cpusNode = m["cpus"] {
+            guard let cm = cpusNode.mapping else { throw r.error(cpusNode, "start.cpus", "expected CPU: {mm, active-mm, lazy-tlb, xen-cr3, xen-current-cr3} lines") }
+            for (k, v) in cm {
+                let c = try r.int(k, key: "start.cpus", range: 0...(syntax.config.vcpus - 1))
+                let key = "start.cpus.\(c)"
+                let d = try r.mapping(v, key: key, allowed: cpuKeys)
+                if let x = d["mm"] { g.cpus[c].currentMM = x.scalar?.string == "none" ? nil : try r.int(x, key: "\(key).mm", range: 0...(g.mms.count - 1)) }
+                if let x = d["active-mm"] { g.cpus[c].activeMM = try r.int(x, key: "\(key).active-mm", range: 0...(g.mms.count - 1)) }
+                if let x = d["lazy-tlb"] { g.cpus[c].tlbLazy = try r.bool(x, key: "\(key).lazy-tlb") }
+                if let x = d["xen-cr3"] { g.cpus[c].xenCR3 = try pfn(x, "\(key).xen-cr3") }
+                if let x = d["xen-current-cr3"] { g.cpus[c].xenCurrentCR3 = try pfn(x, "\(key).xen-current-cr3") }
+            }
+        }
+        try checkXen(g.xen, n: n, frameLines: frameLines, syntax: syntax)
+        for inv in Invariant.guestLevel {
+            if let why = g.check(inv) {
+                throw r.error(n, "start", "the seed cannot be in this state: \(inv.rawValue): \(why)")
+            }
+        }
+        return g
     }
 
     /// `entries:` as slot -> value: a list (every slot from 0) or a mapping `SLOT: value`.

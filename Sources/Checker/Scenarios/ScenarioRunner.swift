@@ -259,6 +259,11 @@ public enum ScenarioRunner {
         var out = ScenarioOutcome(scenario: s)
         out.fastSkipped = "the fast engine covers the hypervisor model only"
         var g = GuestState(config: s.spec.config, mutations: mutations)
+        if let d = s.guestStart {
+            // The declared state, under this run's mutations (they live in the state).
+            g.xen = d.xen; g.p2m = d.p2m; g.pagePinned = d.pagePinned; g.savePinned = d.savePinned
+            g.mms = d.mms; g.cpus = d.cpus; g.suspended = d.suspended
+        }
         out.startState = StateReport.lines(g)
         let invariants = s.spec.checkedInvariants
         for (i, step) in s.steps.enumerated() {

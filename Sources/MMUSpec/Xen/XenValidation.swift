@@ -208,13 +208,13 @@ extension XenState {
             return "\(here) lacks _PAGE_RW|_PAGE_USER, which Xen forces on a 32-bit guest's L3 entries (adjust_guest_l3e)"
         }
         if e.frame == table {
-            if !linearAllowed(level) { return "\(here) is a self-reference but linear entries are off\(compatL3(level) ? " in a 32-bit guest's L3" : "")" }
+            if !linearAllowed(level) { return "\(here) is a self-reference but " + (config.recursiveEntries ? "a 32-bit guest's L3 may hold no linear entry (XSA-185)" : "recursive entries are off") }
             if e.isWritable { return "\(here) is a writable self-reference" }
             return nil
         }
         if target.type == .pageTable(level - 1) && target.validated { return nil }
         if target.type == .pageTable(level) && target.validated {
-            if !linearAllowed(level) { return "\(here) is a linear entry but linear entries are off\(compatL3(level) ? " in a 32-bit guest's L3" : "")" }
+            if !linearAllowed(level) { return "\(here) is a linear entry but " + (config.recursiveEntries ? "a 32-bit guest's L3 may hold no linear entry (XSA-185)" : "recursive entries are off") }
             if e.isWritable { return "\(here) is a writable linear entry to the L\(level) table \(e.frame)" }
             return nil
         }
