@@ -36,12 +36,11 @@ struct Check: ParsableCommand {
             throw ExitCode(2)
         }
         specs.forEach(printWarnings)
-        if let junit, !canWrite(junit) {
-            printErr("mmucheck check: --junit \(junit): cannot create the file")
+        if let junit, let why = OutputFile.problem(junit) {
+            printErr("mmucheck check: --junit \(junit): \(why)")
             throw ExitCode(2)
         }
         let workers = threads ?? min(64, max(1, ProcessInfo.processInfo.activeProcessorCount))
-        installInterruptHandler()
         var rows: [CheckRow] = []
         for spec in specs {
             if !quiet { printErr("checking \(spec.name) (\(spec.file)): \(spec.checks.map(\.rawValue).joined(separator: ", "))") }
@@ -63,7 +62,7 @@ struct Check: ParsableCommand {
         let code = CheckRun.exitCode(rows)
         print("result: " + (code == 0 ? "all checks hold" : code == 1 ? "FAILED" : "incomplete"))
         if let junit {
-            do { try CheckRun.junit(rows).write(toFile: junit, atomically: true, encoding: .utf8) } catch {
+            do { try OutputFile.write(CheckRun.junit(rows), to: junit) } catch {
                 printErr("mmucheck check: cannot write \(junit): \(error)")
                 throw ExitCode(2)
             }

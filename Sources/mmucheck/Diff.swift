@@ -32,10 +32,15 @@ struct Diff: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
+    @Option(help: "Stop after this many seconds (incomplete, exit 3).")
+    var seconds: Double?
+
     func validate() throws {
-        if let runs, runs < 0 { throw ValidationError("--runs must be >= 0") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be >= 1") }
-        if let states, states < 0 { throw ValidationError("--states must be >= 0") }
+        // The same ranges as the spec file's diff: keys (docs/specs.md).
+        if let runs, !(0...1_000_000).contains(runs) { throw ValidationError("--runs must be 0...1000000") }
+        if let steps, !(1...100_000).contains(steps) { throw ValidationError("--steps must be 1...100000") }
+        if let states, !(0...10_000_000).contains(states) { throw ValidationError("--states must be 0...10000000") }
+        if let seconds, !(seconds > 0 && seconds <= 86_400) { throw ValidationError("--seconds must be a number in (0, 86400]") }
     }
 
     func run() throws {
@@ -55,7 +60,7 @@ struct Diff: ParsableCommand {
         if let seed { settings.seed = seed }
         if let states { settings.states = states }
         let outcome: DiffOutcome
-        do { outcome = try DiffRun.run(loaded, settings: settings) } catch {
+        do { outcome = try DiffRun.run(loaded, settings: settings, maxSeconds: seconds) } catch {
             printErr("mmucheck diff: \(spec): \(error)")
             throw ExitCode(2)
         }

@@ -54,7 +54,7 @@ struct Explore: ParsableCommand {
 
     func validate() throws {
         if let depth, depth < 0 { throw ValidationError("--depth must be >= 0") }
-        if let memoryMB, memoryMB < 16 { throw ValidationError("--memory-mb must be >= 16") }
+        if let memoryMB, !(16...1_048_576).contains(memoryMB) { throw ValidationError("--memory-mb must be 16...1048576 (1 TiB)") }
         if threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
     }
 
@@ -75,11 +75,10 @@ struct Explore: ParsableCommand {
         if noSymmetry { options.symmetry = false }
         options.fullStates = fullStates
         options.countFired = coverage
-        if let traceOut, !canWrite(traceOut) {
-            printErr("mmucheck explore: --trace-out \(traceOut): cannot create the file")
+        if let traceOut, let why = OutputFile.problem(traceOut) {
+            printErr("mmucheck explore: --trace-out \(traceOut): \(why)")
             throw ExitCode(2)
         }
-        installInterruptHandler()
         if engine?.value == .fast, let why = Engines.fastUnsupported(loaded) {
             printErr("mmucheck explore: --engine fast: \(why)")
             throw ExitCode(2)
@@ -99,17 +98,19 @@ struct Explore: ParsableCommand {
     }
 }
 
-/// Checks up front that an output file can be written, so a long run is not lost.
-func canWrite(_ path: String) -> Bool {
-    let existed = FileManager.default.fileExists(atPath: path)
-    guard FileManager.default.createFile(atPath: path, contents: existed ? (FileManager.default.contents(atPath: path) ?? Data()) : Data()) else {
-        return false
+/// Ctrl-C (SIGINT) and SIGTERM stop any long run at its next step: every subcommand then
+/// prints what it did and exits 3 ("incomplete"). A second signal exits at once (128 + the
+/// signal), for a run stuck where it does not look (a single long solver call).
+func installInterruptHandler() {
+    _ = ExplorerInterrupt.flag.pointee   // initialised here, not in the handler
+    for sig in [SIGINT, SIGTERM] {
+        signal(sig) { s in
+            if ExplorerInterrupt.flag.pointee != 0 { _exit(128 + s) }
+            ExplorerInterrupt.flag.pointee = s
+        }
     }
-    if !existed { try? FileManager.default.removeItem(atPath: path) }
-    return true
 }
 
-/// Ctrl-C stops the run; the partial summary is printed and the verdict is "incomplete".
-func installInterruptHandler() {
-    signal(SIGINT) { _ in ExplorerInterrupt.flag.pointee = 1 }
-}
+/// Whether Ctrl-C or SIGTERM has asked the run to stop, and how to say so.
+var interrupted: Bool { ExplorerInterrupt.flag.pointee != 0 }
+var interruptName: String { ExplorerInterrupt.flag.pointee == SIGTERM ? "SIGTERM" : "Ctrl-C" }

@@ -21,6 +21,7 @@ struct MMUCheck: ParsableCommand {
     /// ArgumentParser's 64), and nothing traps on user input.
     static func main() {
         makeHashingDeterministic()
+        installInterruptHandler()
         do {
             var command = try parseAsRoot()
             try command.run()

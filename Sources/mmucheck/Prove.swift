@@ -101,14 +101,16 @@ struct Prove: ParsableCommand {
         let clock = ContinuousClock(), start = clock.now
         if format == .text { print("mmucheck prove (Z3 \(Context.z3Version)\(config != nil ? ", \(encoding.rawValue) encoding" : ""))") }
         var results: [ObligationResult] = []
+        var skipped = 0
         for o in selected {
+            if interrupted { skipped += 1; continue }
             let r = try prover.run(o)
             results.append(r)
             if format == .text { print(ProofReport.line(r)) }
             if let ctiOut, let g = r.firstRefuted, let state = g.counterexampleState {
                 let file = URL(fileURLWithPath: ctiOut).appendingPathComponent("\(r.name).state.json").path
                 do { try StateFile.write(state, obligation: r.name, to: file) } catch {
-                    printErr("mmucheck prove: --cti-out: \(file): \(error.localizedDescription)")
+                    printErr("mmucheck prove: --cti-out: \(error)")
                     throw ExitCode(2)
                 }
                 if format == .text { print("      pre-state written to \(file)") }
@@ -131,7 +133,11 @@ struct Prove: ParsableCommand {
             if encoding == .modular { j["lemmasNotHolding"] = unproven }
             print(jsonText(j))
         }
-        let code = ProofReport.exitCode(results)
+        var code = ProofReport.exitCode(results)
+        if skipped > 0 {
+            printErr("mmucheck prove: \(interruptName): stopped; \(skipped) of \(selected.count) obligations not run (incomplete)")
+            if code == 0 { code = 3 }
+        }
         if code != 0 { throw ExitCode(code) }
     }
 }

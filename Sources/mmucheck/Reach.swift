@@ -36,13 +36,12 @@ struct Reach: ParsableCommand {
         let loaded = try loadHypervisorSpec(spec, command: "reach", why: "reach answers for the hypervisor model only")
         do {
             let target = try StateFile.load(file: state)
-            if let traceOut, !canWrite(traceOut) {
-                printErr("mmucheck reach: --trace-out \(traceOut): cannot create the file")
+            if let traceOut, let why = OutputFile.problem(traceOut) {
+                printErr("mmucheck reach: --trace-out \(traceOut): \(why)")
                 throw ExitCode(2)
             }
             var options = loaded.explorerOptions
             limits.apply(to: &options)
-            installInterruptHandler()
             outcome = try Checker.Reach.run(loaded, target: target, options: options,
                                            progress: quiet ? nil : { printErr("  " + ExploreReport.progress($0)) })
         } catch let e as ExitCode {
@@ -64,7 +63,7 @@ struct Reach: ParsableCommand {
                     meta["message"] = "reaches the state of \(state)"
                     object["#meta"] = meta
                 }
-                do { try (jsonText(object) + "\n").write(toFile: traceOut, atomically: true, encoding: .utf8) } catch {
+                do { try OutputFile.write(jsonText(object) + "\n", to: traceOut) } catch {
                     printErr("mmucheck reach: --trace-out \(traceOut): \(error.localizedDescription)")
                     throw ExitCode(2)
                 }

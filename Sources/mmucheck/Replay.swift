@@ -17,29 +17,36 @@ struct Replay: ParsableCommand {
     var showState = false
 
     func run() throws {
+        let loaded: LoadedTrace
+        do { loaded = try TraceReader.load(file: trace) } catch {
+            printErr("mmucheck replay: \(error)")
+            throw ExitCode(2)
+        }
+        var e = engine.value
+        if e == .auto { e = Engines.fastUnsupported(loaded.spec) == nil ? .fast : .spec }
+        print("replaying \(trace): \(loaded.spec.level.rawValue) model, \(loaded.steps.count) steps, \(e == .fast ? "fast" : "spec") engine"
+              + (loaded.mutations.isEmpty ? "" : ", rules removed: \(loaded.mutations.joined(separator: ", "))"))
+        func holds(_ broken: [(invariant: String, message: String)]) -> String {
+            broken.isEmpty ? "all invariants hold" : "BROKEN: " + broken.map { "\($0.invariant) (\($0.message))" }.joined(separator: "; ")
+        }
         let outcome: ReplayOutcome
         do {
-            let loaded = try TraceReader.load(file: trace)
-            var e = engine.value
-            if e == .auto { e = Engines.fastUnsupported(loaded.spec) == nil ? .fast : .spec }
-            outcome = try Checker.Replay.run(loaded, engine: e, showState: showState)
+            // Each step is printed as soon as it has run.
+            outcome = try Checker.Replay.run(loaded, engine: e, showState: showState) { s in
+                if s.step == 0 {
+                    print("  0. initial state: \(holds(s.broken))")
+                } else {
+                    print(String(format: "%3d. ", s.step) + "\(s.action) -> \(s.result): \(holds(s.broken))")
+                }
+                for line in s.state { print("       " + line) }
+            }
         } catch {
             printErr("mmucheck replay: \(error)")
             throw ExitCode(2)
         }
-        let t = outcome.trace
-        print("replaying \(trace): \(t.spec.level.rawValue) model, \(t.steps.count) steps, \(outcome.engine) engine"
-              + (t.mutations.isEmpty ? "" : ", rules removed: \(t.mutations.joined(separator: ", "))"))
-        func holds(_ broken: [(invariant: String, message: String)]) -> String {
-            broken.isEmpty ? "all invariants hold" : "BROKEN: " + broken.map { "\($0.invariant) (\($0.message))" }.joined(separator: "; ")
-        }
-        print("  0. initial state: \(holds(outcome.brokenInitially))")
-        for line in outcome.initialState { print("       " + line) }
-        for s in outcome.steps {
-            print(String(format: "%3d. ", s.step) + "\(s.action) -> \(s.result): \(holds(s.broken))")
-            for line in s.state { print("       " + line) }
-        }
-        if let inv = t.invariant {
+        if outcome.interrupted {
+            print("interrupted (\(interruptName)) after \(outcome.steps.count) of \(loaded.steps.count) steps: incomplete")
+        } else if let inv = loaded.invariant {
             print(outcome.reproduced ? "reproduced: \(inv) is broken after the last step"
                                      : "NOT reproduced: \(inv) holds after the last step")
         }

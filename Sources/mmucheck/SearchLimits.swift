@@ -11,8 +11,8 @@ struct SearchLimits: ParsableArguments {
     var seconds: Double?
 
     func validate() throws {
-        if let maxStates, maxStates < 1 { throw ValidationError("--max-states must be >= 1") }
-        if let seconds, !(seconds > 0 && seconds.isFinite) { throw ValidationError("--seconds must be a finite number > 0") }
+        if let maxStates, !(1...4_000_000_000).contains(maxStates) { throw ValidationError("--max-states must be 1...4000000000") }
+        if let seconds, !(seconds > 0 && seconds <= 86_400 * 365) { throw ValidationError("--seconds must be a number in (0, 31536000]") }
     }
 
     /// The bounds given on the command line override the spec's.

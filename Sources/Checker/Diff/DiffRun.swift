@@ -24,12 +24,16 @@ public struct DiffOutcome: Sendable {
     public var runs = 0
     public var seconds = 0.0
     public var mismatch: DiffMismatch?
-    /// 0 no mismatch, 1 mismatch.
-    public var exitCode: Int32 { mismatch == nil ? 0 : 1 }
-    public var verdict: String { mismatch == nil ? "holds" : "mismatch" }
+    /// Why the run stopped before doing all it was asked (Ctrl-C / SIGTERM, the time limit);
+    /// nil when it finished.
+    public var incomplete: IncompleteReason?
+    /// 0 no mismatch, 1 mismatch, 3 stopped early without a mismatch.
+    public var exitCode: Int32 { mismatch != nil ? 1 : incomplete != nil ? 3 : 0 }
+    public var verdict: String { mismatch != nil ? "mismatch" : incomplete != nil ? "incomplete" : "holds" }
     public var detail: String {
         if let m = mismatch { return "\(m.phase), step \(m.actions.count): \(m.what)" }
         return "\(comparisons) operations compared (\(bfsStates) states breadth-first, \(runs) random runs of \(settings.steps))"
+            + (incomplete.map { " (\($0.rawValue): not all \(settings.states) states and \(settings.runs) runs)" } ?? "")
     }
 }
 
@@ -48,18 +52,27 @@ public struct DiffOutcome: Sendable {
 ///    of range (negative too; preserve-AD when the configuration lacks it); of up to 8 draws per step the first the spec accepts moves the run on, and
 ///    every draw is compared.
 public enum DiffRun {
+    /// `maxSeconds`: stop (incomplete) after this long; Ctrl-C / SIGTERM (`ExplorerInterrupt`)
+    /// stop it too.
     public static func run(_ spec: CheckSpec, settings: CheckSpec.DiffSettings? = nil,
-                           defects: Set<FastDefect> = [], mutations: Set<XenMutation> = []) throws(FastUnsupported) -> DiffOutcome {
+                           defects: Set<FastDefect> = [], mutations: Set<XenMutation> = [],
+                           maxSeconds: Double? = nil) throws(FastUnsupported) -> DiffOutcome {
         let settings = settings ?? spec.diff
         let start = Date()
         let model = try FastHypervisorModel(spec: spec, mutations: mutations, defects: defects)
-        let out = try runPhases(spec, settings: settings, model: model)
+        let deadline = maxSeconds.map { start.addingTimeInterval($0) }
+        let out = try runPhases(spec, settings: settings, model: model, stop: {
+            if ExplorerInterrupt.flag.pointee != 0 { return .interrupted }
+            if let deadline, Date() >= deadline { return .timeLimit }
+            return nil
+        })
         var timed = out
         timed.seconds = Date().timeIntervalSince(start)
         return timed
     }
 
-    static func runPhases(_ spec: CheckSpec, settings: CheckSpec.DiffSettings, model: FastHypervisorModel) throws(FastUnsupported) -> DiffOutcome {
+    static func runPhases(_ spec: CheckSpec, settings: CheckSpec.DiffSettings, model: FastHypervisorModel,
+                          stop: () -> IncompleteReason? = { nil }) throws(FastUnsupported) -> DiffOutcome {
         let engine = model.engine
         let mutations = model.mutations
         var out = DiffOutcome(spec: spec, settings: settings)
@@ -147,6 +160,7 @@ public enum DiffRun {
             var queue = [(initial.0, initial.1, [String]())]
             var head = 0
             while head < queue.count && out.bfsStates < settings.states {
+                if let why = stop() { out.incomplete = why; return out }
                 let (x, f, path) = queue[head]; head += 1
                 out.bfsStates += 1
                 for a in model.xenActions {
@@ -184,6 +198,7 @@ public enum DiffRun {
             var (x, f) = initial
             var path: [String] = []
             for _ in 0..<settings.steps {
+                if let why = stop() { out.incomplete = why; return out }
                 for _ in 0..<8 {
                     let a = draw(&rng, pool: pool, refused: refused)
                     switch compare(x, f, a, checkInvariants: true) {

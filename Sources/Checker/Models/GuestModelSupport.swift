@@ -22,13 +22,13 @@ enum GuestModelSupport {
         return outcome
     }
 
-    static func replay(_ t: LoadedTrace, showState: Bool = false) throws(SpecError) -> ReplayOutcome {
+    static func replay(_ t: LoadedTrace, showState: Bool = false, onStep: ((ReplayStep) -> Void)? = nil) throws(SpecError) -> ReplayOutcome {
         let mutations = Set(t.mutations.compactMap(GuestMutation.init(rawValue:)))
         let model = GuestModel(spec: t.spec, mutations: mutations)
         return try Replay.replay(t, model: model, describe: { $0.description }, result: { s, a in
             var copy = s
             return copy.step(a).description   // the explorer's transition (GuestModel.next)
-        }, render: showState ? { StateReport.lines($0) } : nil, extraActions: { s in
+        }, render: showState ? { StateReport.lines($0) } : nil, onStep: onStep, extraActions: { s in
             // The operations the explorer never offers (GuestCoverageTests.notOffered) with
             // every argument in range (a pfn one past MAX_DOMAIN_PAGES reaches the seed's BUG).
             var extra: [GuestOp] = []

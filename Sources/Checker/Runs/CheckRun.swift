@@ -57,12 +57,15 @@ public enum CheckRun {
                     ?? Obligations.everything
                 let prover = Prover()
                 let start = Date()
-                let results = try selected.map { try prover.run($0) }
-                let code = ProofReport.exitCode(results)
+                var results: [ObligationResult] = []
+                for o in selected where ExplorerInterrupt.flag.pointee == 0 { results.append(try prover.run(o)) }
+                let skipped = selected.count - results.count
+                var code = ProofReport.exitCode(results)
+                if skipped > 0 && code == 0 { code = 3 }
                 let failed = results.filter { $0.verdict != .holds }.map(\.name)
                 // The encoding matters only where inductive obligations run (`proofs:` given).
                 let modular = spec.proofs != nil && spec.proofEncoding == .modular
-                var detail = failed.isEmpty
+                var detail = skipped > 0 && failed.isEmpty ? "interrupted: \(skipped) of \(selected.count) obligations not run" : failed.isEmpty
                     ? "\(results.count) obligations (\(results.filter { $0.expectation == .refuted }.count) twins refuted)" + (modular ? ", modular encoding" : "")
                     : "not holding: " + failed.joined(separator: ", ")
                 let unproven = modular ? InductiveProofs.lemmasNotHolding(results) : []

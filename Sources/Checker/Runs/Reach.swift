@@ -15,7 +15,7 @@ public enum StateFile {
     }
 
     public static func write(_ s: XenState, obligation: String?, to path: String) throws {
-        try (jsonText(object(s, obligation: obligation)) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try OutputFile.write(jsonText(object(s, obligation: obligation)) + "\n", to: path)
     }
 
     /// Reads a state file; errors name the file and the key (exit 2).

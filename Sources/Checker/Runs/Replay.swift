@@ -20,15 +20,19 @@ public struct ReplayOutcome: Sendable {
     public var initialState: [String] = []
     /// The engine that replayed it ("spec" or "fast").
     public var engine = "spec"
+    /// Ctrl-C / SIGTERM stopped the replay before its last step.
+    public var interrupted = false
     /// True when the trace's recorded invariant is broken after its last step.
     public var reproduced: Bool {
         guard let inv = trace.invariant else { return false }
         let last = steps.last?.broken ?? brokenInitially
         return last.contains { $0.invariant == inv }
     }
-    /// 1 when the replay ends in a violation, 0 when every invariant holds at every step.
+    /// 1 when the replay reaches a violation, else 3 when it was stopped early, else 0 (every
+    /// invariant holds at every step).
     public var exitCode: Int32 {
-        (steps.contains { !$0.broken.isEmpty } || !brokenInitially.isEmpty) ? 1 : 0
+        if steps.contains(where: { !$0.broken.isEmpty }) || !brokenInitially.isEmpty { return 1 }
+        return interrupted ? 3 : 0
     }
 }
 
@@ -37,7 +41,9 @@ public enum Replay {
     /// `engine`: `.fast` replays on the fast engine (hypervisor traces whose configuration it
     /// holds); otherwise the spec.
     /// `showState`: render the state after every step (`ReplayStep.state`).
-    public static func run(_ t: LoadedTrace, engine: CheckSpec.Engine = .spec, showState: Bool = false) throws(SpecError) -> ReplayOutcome {
+    /// `onStep`: called with each step as soon as it has run (a long replay shows progress).
+    public static func run(_ t: LoadedTrace, engine: CheckSpec.Engine = .spec, showState: Bool = false,
+                           onStep: ((ReplayStep) -> Void)? = nil) throws(SpecError) -> ReplayOutcome {
         switch t.spec.level {
         case .hypervisor:
             let mutations = Set(t.mutations.compactMap(XenMutation.init(rawValue:)))
@@ -50,7 +56,7 @@ public enum Replay {
                     var copy = s
                     guard let r = model.engine.perform(model.xenAction(a), on: &copy) else { return "unrepresentable" }
                     return r.error.map(\.description) ?? "ok"
-                }, render: showState ? { StateReport.lines(model.specState($0)) } : nil)
+                }, render: showState ? { StateReport.lines(model.specState($0)) } : nil, onStep: onStep)
                 out.engine = "fast"
                 return out
             }
@@ -58,12 +64,12 @@ public enum Replay {
             return try replay(t, model: model, describe: { $0.description }, result: { s, a in
                 var copy = s
                 return copy.apply(a).description
-            }, render: showState ? { StateReport.lines($0) } : nil, extraActions: { s in
+            }, render: showState ? { StateReport.lines($0) } : nil, onStep: onStep, extraActions: { s in
                 // tlb-flush: an operation traces may use that the explorer never generates.
                 s.cr3.indices.map { XenAction.hypercall(vcpu: $0, .mmuextOp([.tlbFlush])) }
             })
         case .guest:
-            return try GuestModelSupport.replay(t, showState: showState)
+            return try GuestModelSupport.replay(t, showState: showState, onStep: onStep)
         }
     }
 
@@ -73,6 +79,7 @@ public enum Replay {
     static func replay<M: Model>(_ t: LoadedTrace, model: M, describe: (M.Action) -> String,
                                  result: (M.State, M.Action) -> String,
                                  render: ((M.State) -> [String])? = nil,
+                                 onStep: ((ReplayStep) -> Void)? = nil,
                                  extraActions: (M.State) -> [M.Action] = { _ in [] }) throws(SpecError) -> ReplayOutcome {
         guard var state = model.initialStates().first else {
             throw SpecError(file: t.file, line: 1, key: "#meta", message: "the model has no initial state")
@@ -82,8 +89,12 @@ public enum Replay {
         }
         let initiallyBroken = broken(state)
         let initialRendered = render?(state) ?? []
+        // Step 0 is the initial state (no action).
+        onStep?(ReplayStep(step: 0, action: "", result: "", broken: initiallyBroken, state: initialRendered))
         var out: [ReplayStep] = []
+        var interrupted = false
         for (i, step) in t.steps.enumerated() {
+            if ExplorerInterrupt.flag.pointee != 0 { interrupted = true; break }
             let actions = model.actions(in: state)
             var action: M.Action? = actions.indices.contains(step.index) && describe(actions[step.index]) == step.action
                 ? actions[step.index] : nil
@@ -97,9 +108,11 @@ public enum Replay {
             if let next = model.next(state, action) { state = next }
             out.append(ReplayStep(step: i + 1, action: describe(action), result: r, broken: broken(state),
                                   state: render?(state) ?? []))
+            onStep?(out[out.count - 1])
         }
         var outcome = ReplayOutcome(trace: t, steps: out, brokenInitially: initiallyBroken)
         outcome.initialState = initialRendered
+        outcome.interrupted = interrupted
         return outcome
     }
 }

@@ -28,7 +28,7 @@ public enum TraceFile {
     }
 
     public static func write(_ t: TraceRecord, to path: String) throws {
-        try (jsonText(object(t)) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try OutputFile.write(jsonText(object(t)) + "\n", to: path)
     }
 }
 

@@ -114,10 +114,18 @@ public enum TraceReader {
             throw fail("actions", "missing or not a list of objects", near: "\"actions\"")
         }
         var steps: [(index: Int, action: String, line: Int)] = []
-        var searchFrom = lines.line(of: "\"actions\"")
+        // The line of each step's "step": N key, found in one pass over the text (the JSON may
+        // be laid out any way, all on one line too): the k-th step is the first "step": k
+        // after the (k-1)-th.
+        let actionsLine = lines.line(of: "\"actions\"")
+        let stepKeys = lines.matches(of: #""step"\s*:\s*([0-9]{1,9})(?![0-9])"#, fromLine: actionsLine)
+        var nextKey = 0
+        var lastLine = actionsLine
         for (i, a) in actions.enumerated() {
-            let line = lines.line(matching: #""step"\s*:\s*"# + String(i + 1) + #"(?![0-9])"#, from: searchFrom)
-            searchFrom = line
+            while nextKey < stepKeys.count && stepKeys[nextKey].value != i + 1 { nextKey += 1 }
+            let line = nextKey < stepKeys.count ? stepKeys[nextKey].line : lastLine
+            if nextKey < stepKeys.count { nextKey += 1 }
+            lastLine = line
             guard let index = a["index"] as? Int, index >= 0 else {
                 throw SpecError(file: file, line: line, key: "actions[\(i)].index", message: "missing or not a non-negative integer")
             }
@@ -147,12 +155,33 @@ struct LineIndex {
         let prefix = text.utf16.prefix(offset)
         return prefix.reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
     }
-    /// The first line at or after `from` (1-based) that matches the regular expression
-    /// `pattern` (the JSON may be spaced any way); `from` if none.
-    func line(matching pattern: String, from: Int = 1) -> Int {
-        for i in max(0, from - 1)..<lines.count where lines[i].range(of: pattern, options: .regularExpression) != nil { return i + 1 }
-        return max(1, from)
+    /// Every match of `pattern` (whose first group is a number) at or after line `fromLine`, in
+    /// order, with its number and line: one pass over the text.
+    func matches(of pattern: String, fromLine: Int) -> [(value: Int, line: Int)] {
+        guard let re = try? NSRegularExpression(pattern: pattern) else { return [] }
+        let ns = text as NSString
+        var startOffset = 0
+        var line = 1
+        // The UTF-16 offset where line `fromLine` starts.
+        if fromLine > 1 {
+            var count = 1
+            for (i, c) in text.utf16.enumerated() where c == 10 {
+                count += 1
+                if count == fromLine { startOffset = i + 1; break }
+            }
+            line = fromLine
+        }
+        var out: [(value: Int, line: Int)] = []
+        var scanned = startOffset
+        let utf16 = Array(text.utf16)
+        re.enumerateMatches(in: text, range: NSRange(location: startOffset, length: ns.length - startOffset)) { m, _, _ in
+            guard let m, m.numberOfRanges > 1, let v = Int(ns.substring(with: m.range(at: 1))) else { return }
+            while scanned < m.range.location { if utf16[scanned] == 10 { line += 1 }; scanned += 1 }
+            out.append((v, line))
+        }
+        return out
     }
+
     /// The first line at or after `from` (1-based) that contains `needle`; `from` if none.
     func line(of needle: String, from: Int = 1) -> Int {
         for i in max(0, from - 1)..<lines.count where lines[i].contains(needle) { return i + 1 }
