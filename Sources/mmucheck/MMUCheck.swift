@@ -63,7 +63,11 @@ enum EngineChoice: String, ExpressibleByArgument, CaseIterable {
     var value: CheckSpec.Engine { CheckSpec.Engine(rawValue: rawValue)! }
 }
 
-func printErr(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+/// Prints to stderr, each line with its control characters escaped (paths and names come from the user).
+func printErr(_ s: String) {
+    let safe = s.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).escapingControlCharacters }.joined(separator: "\n")
+    FileHandle.standardError.write(Data((safe + "\n").utf8))
+}
 
 /// Prints a loaded spec's warnings on stderr (`FILE:LINE: warning: key: what`).
 func printWarnings(_ spec: CheckSpec) { for w in spec.warnings { printErr(w) } }

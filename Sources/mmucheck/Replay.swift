@@ -24,7 +24,7 @@ struct Replay: ParsableCommand {
         }
         var e = engine.value
         if e == .auto { e = Engines.fastUnsupported(loaded.spec) == nil ? .fast : .spec }
-        print("replaying \(trace): \(loaded.spec.level.rawValue) model, \(loaded.steps.count) steps, \(e == .fast ? "fast" : "spec") engine"
+        print("replaying \(trace.escapingControlCharacters): \(loaded.spec.level.rawValue) model, \(loaded.steps.count) steps, \(e == .fast ? "fast" : "spec") engine"
               + (loaded.mutations.isEmpty ? "" : ", rules removed: \(loaded.mutations.joined(separator: ", "))"))
         func holds(_ broken: [(invariant: String, message: String)]) -> String {
             broken.isEmpty ? "all invariants hold" : "BROKEN: " + broken.map { "\($0.invariant) (\($0.message))" }.joined(separator: "; ")

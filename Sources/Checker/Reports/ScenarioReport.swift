@@ -5,7 +5,7 @@ public enum ScenarioReport {
     /// that did not match).
     public static func lines(_ o: ScenarioOutcome, showState: Bool = false) -> [String] {
         let s = o.scenario
-        var out = ["scenario \(s.name) (\(s.file)): \(s.spec.level.rawValue) model, \(s.steps.count) steps, engines: "
+        var out = ["scenario \(s.name) (\(s.file.escapingControlCharacters)): \(s.spec.level.rawValue) model, \(s.steps.count) steps, engines: "
                    + o.engines.joined(separator: ", ") + (o.fastSkipped.map { " (fast not run: \($0))" } ?? "")]
         for c in s.cites { out.append("  cites: \(c)") }
         if showState {
@@ -16,7 +16,7 @@ public enum ScenarioReport {
             out.append(String(format: "%4d. ", step.number) + "line \(step.line): \(step.description)" + (step.note.map { "  # \($0)" } ?? ""))
             let got = step.got.map { "\($0.engine) " + $0.answers.joined(separator: ", ") }.joined(separator: "; ")
             out.append("      expect \(step.expected.joined(separator: ", ")); \(got)" + (step.mismatches.isEmpty ? "" : "  MISMATCH"))
-            for m in step.mismatches { out.append("      \(s.file):\(m.line): step \(step.number): \(m.message)") }
+            for m in step.mismatches { out.append("      \(s.file.escapingControlCharacters):\(m.line): step \(step.number): \(m.message)") }
             if showState || !step.mismatches.isEmpty {
                 out.append("      state after step \(step.number):")
                 out += step.state.map { "        " + $0 }

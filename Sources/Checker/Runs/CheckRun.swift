@@ -108,7 +108,8 @@ public enum CheckRun {
     /// incomplete runs are errors (never passes).
     public static func junit(_ rows: [CheckRow]) -> String {
         func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            // XML 1.0 has no way to carry most control characters, escaped or not: written as \u{XX}.
+            s.escapingControlCharacters.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
         // A check with cases of its own (prove: one per obligation) is listed case by case.

@@ -22,6 +22,10 @@ public enum StateFile {
     public static func load(file: String) throws(SpecError) -> XenState {
         func bad(_ key: String, _ what: String) -> SpecError { SpecError(file: file, line: 1, key: key, message: what) }
         guard let data = FileManager.default.contents(atPath: file) else { throw bad("file", "cannot read the file") }
+        if let (offset, why) = StrictJSON.problem(Array(data)) {
+            let line = 1 + data.prefix(offset).reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+            throw SpecError(file: file, line: line, key: "json", message: "not valid JSON (\(why))")
+        }
         guard let top = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw bad("json", "not a JSON object") }
         guard let meta = top["#meta"] as? [String: Any], meta["format"] as? String == formatName else {
             throw bad("#meta.format", "not an \(formatName) file (written by mmucheck prove --cti-out)")

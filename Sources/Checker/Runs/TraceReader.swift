@@ -17,8 +17,14 @@ public enum TraceReader {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw SpecError(file: file, line: 0, key: "file", message: "cannot read the file")
         }
-        let text = String(decoding: data, as: UTF8.self)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SpecError(file: file, line: 0, key: "file", message: "not UTF-8 text")
+        }
         let lines = LineIndex(text)
+        if let (offset, why) = StrictJSON.problem(Array(data)) {
+            let line = 1 + data.prefix(offset).reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+            throw SpecError(file: file, line: line, key: "json", message: "not valid JSON (\(why))")
+        }
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: data)
@@ -41,12 +47,30 @@ public enum TraceReader {
         guard meta["format"] as? String == TraceFile.formatName else {
             throw fail("#meta.format", "expected \"\(TraceFile.formatName)\"", near: "\"format\"")
         }
-        guard let version = meta["version"] as? Int, version == TraceFile.formatVersion else {
+        guard let version = StrictJSON.integer(meta["version"]), version == TraceFile.formatVersion else {
             throw fail("#meta.version", "expected \(TraceFile.formatVersion)", near: "\"version\"")
         }
         guard let modelName = meta["model"] as? String, let level = CheckSpec.Level(rawValue: modelName) else {
             throw fail("#meta.model", "expected one of: " + CheckSpec.Level.allCases.map(\.rawValue).joined(separator: ", "),
                        near: "\"model\"")
+        }
+        // Every field of the configuration as JSON spells it: integers as integers, switches as
+        // true / false (Foundation would read 2.0 or true as a number), no unknown key.
+        if let c = meta["config"] as? [String: Any] {
+            let switches = ["recursiveEntries", "preserveAD", "saveRestore", "compatL3"]
+            let numbers = ["levels", "entriesPerTable", "machineFrames", "pfns", "vcpus", "mms", "taskSize", "fixaddrTop", "multicallBatch"]
+            for (k, v) in c.sorted(by: { $0.key < $1.key }) {
+                if switches.contains(k) {
+                    if StrictJSON.boolean(v) == nil { throw fail("#meta.config.\(k)", "expected true or false", near: "\"\(k)\"") }
+                } else if numbers.contains(k) {
+                    if StrictJSON.integer(v) == nil { throw fail("#meta.config.\(k)", "expected an integer", near: "\"\(k)\"") }
+                } else {
+                    throw fail("#meta.config.\(k)", "unknown key; expected: " + (numbers + switches).joined(separator: ", "), near: "\"\(k)\"")
+                }
+            }
+            for k in numbers + switches.dropLast() where c[k] == nil {
+                throw fail("#meta.config.\(k)", "missing (a trace names every field of its configuration)", near: "\"config\"")
+            }
         }
         guard let configObject = meta["config"], JSONSerialization.isValidJSONObject(configObject),
               let configData = try? JSONSerialization.data(withJSONObject: configObject),
@@ -55,6 +79,12 @@ public enum TraceReader {
         }
         do { try config.validate() } catch {
             throw fail("#meta.config.\(error.field)", error.message, near: "\"\(camel(error.field))\"")
+        }
+        if level == .guest {
+            // The guest's layout rules, as a guest spec's (bad input, not a guest that BUGs).
+            do { try ModelCatalog.validateGuest(config) } catch {
+                throw fail("#meta.config.\(error.field)", error.message, near: "\"\(camel(error.field))\"")
+            }
         }
         var spec = CheckSpec(file: meta["spec"] as? String ?? file, name: meta["specName"] as? String ?? "trace",
                              level: level, config: config)
@@ -126,7 +156,7 @@ public enum TraceReader {
             let line = nextKey < stepKeys.count ? stepKeys[nextKey].line : lastLine
             if nextKey < stepKeys.count { nextKey += 1 }
             lastLine = line
-            guard let index = a["index"] as? Int, index >= 0 else {
+            guard let index = StrictJSON.integer(a["index"]), index >= 0 else {
                 throw SpecError(file: file, line: line, key: "actions[\(i)].index", message: "missing or not a non-negative integer")
             }
             guard let desc = a["action"] as? String else {

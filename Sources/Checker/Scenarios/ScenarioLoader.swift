@@ -30,7 +30,7 @@ public enum ScenarioLoader {
         let r = SpecLoader.Reader(file: file)
         let top = try r.mapping(root, key: "(top level)", allowed: topKeys)
         let name = try top["name"].map { n throws(SpecError) in try r.string(n, key: "name") }
-            ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+            ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension.escapingControlCharacters
 
         var spec: CheckSpec
         if let specNode = top["spec"] {

@@ -13,6 +13,10 @@ public struct SpecError: Error, Equatable, CustomStringConvertible, Sendable {
         self.message = message
     }
 
-    /// `FILE:LINE: key: message` (`FILE: key: message` for problems with the file as a whole).
-    public var description: String { line > 0 ? "\(file):\(line): \(key): \(message)" : "\(file): \(key): \(message)" }
+    /// `FILE:LINE: key: message` (`FILE: key: message` for problems with the file as a whole),
+    /// control characters escaped (they come from the file or its name).
+    public var description: String {
+        let text = line > 0 ? "\(file):\(line): \(key): \(message)" : "\(file): \(key): \(message)"
+        return text.escapingControlCharacters
+    }
 }

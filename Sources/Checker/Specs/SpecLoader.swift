@@ -48,6 +48,12 @@ public enum SpecLoader {
             let line = 1 + (String(decoding: good, as: UTF8.self).prefix { $0 != "\u{FFFD}" }.filter { $0 == "\n" }.count)
             throw SpecError(file: file, line: line, key: "file", message: "not UTF-8 text")
         }
+        // Control characters (and NEL, U+2028, U+2029, which YAML counts as line breaks and
+        // editors do not, so every later line number would be off) are refused outright.
+        if let (u, line) = text.firstDisallowedControl() {
+            throw SpecError(file: file, line: line, key: "file",
+                            message: "contains the control character U+\(String(format: "%04X", u.value)) (only tab, newline and carriage return are allowed)")
+        }
         return text
     }
 
@@ -67,7 +73,7 @@ public enum SpecLoader {
         let top = try r.mapping(root, key: "(top level)", allowed: topKeys)
 
         let name = try top["name"].map { n throws(SpecError) in try r.string(n, key: "name") }
-            ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+            ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension.escapingControlCharacters
         let (level, config) = try modelAndConfig(top, root: root, r: r)
 
         var spec = CheckSpec(file: file, name: name, level: level, config: config)
@@ -298,6 +304,7 @@ public enum SpecLoader {
             var out: [String: Node] = [:]
             for (k, v) in m {
                 guard let name = k.scalar?.string else { throw error(k, key, "keys must be plain names") }
+                guard !name.isEmpty else { throw error(k, key, "an empty key (\"\"); expected one of: \(allowed.joined(separator: ", "))") }
                 let full = key == "(top level)" ? name : "\(key).\(name)"
                 guard allowed.contains(name) else {
                     throw error(k, full, "unknown key; expected one of: \(allowed.joined(separator: ", "))")
@@ -328,6 +335,10 @@ public enum SpecLoader {
 
         func string(_ node: Node, key: String) throws(SpecError) -> String {
             guard let s = node.scalar?.string, !s.isEmpty else { throw error(node, key, "expected a name") }
+            // A double-quoted YAML string can spell control characters ("\e[31m"): refused.
+            if let u = s.unicodeScalars.first(where: String.isControl) {
+                throw error(node, key, "contains the control character U+\(String(format: "%04X", u.value))")
+            }
             return s
         }
 
