@@ -75,6 +75,10 @@ struct Explore: ParsableCommand {
         if noSymmetry { options.symmetry = false }
         options.fullStates = fullStates
         options.countFired = coverage
+        if let why = CostEstimate.problem(loaded, ceiling: options.memoryCeiling) {
+            printErr("mmucheck explore: \(spec): \(why) (--memory-mb \(options.memoryCeiling / 1_048_576))")
+            throw ExitCode(2)
+        }
         if let traceOut, let why = OutputFile.problem(traceOut) {
             printErr("mmucheck explore: --trace-out \(traceOut): \(why)")
             throw ExitCode(2)

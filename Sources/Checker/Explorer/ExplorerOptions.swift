@@ -1,3 +1,4 @@
+import Foundation
 /// Bounds and switches of one exploration. Every bound that cuts a run short
 /// makes the result incomplete (never "holds").
 public struct ExplorerOptions: Sendable, Equatable {
@@ -7,8 +8,18 @@ public struct ExplorerOptions: Sendable, Equatable {
     public var maxStates: Int?
     /// Stop after this many seconds.
     public var maxSeconds: Double?
-    /// Stop when the process's resident memory passes this many bytes.
+    /// Stop when the process's resident memory, with the next growth of the visited set
+    /// counted in advance, would pass this many bytes. nil: `defaultMemoryCeiling`.
     public var maxMemoryBytes: UInt64?
+
+    /// The ceiling when none is given: 80% of physical memory (a run never pushes the machine
+    /// into swap or the OOM killer without being asked to).
+    public static var defaultMemoryCeiling: UInt64 {
+        UInt64(Double(ProcessInfo.processInfo.physicalMemory) * 0.8)
+    }
+
+    /// The ceiling in force: `maxMemoryBytes`, else `defaultMemoryCeiling`.
+    public var memoryCeiling: UInt64 { maxMemoryBytes ?? ExplorerOptions.defaultMemoryCeiling }
     /// Collect one shortest trace per broken invariant instead of stopping at the first.
     public var keepGoing: Bool
     /// Canonicalise states under the model's symmetry before storing them.

@@ -317,7 +317,7 @@ extension Explorer {
             stats.seconds = now
             if interrupt.pointee != 0 { incomplete = .interrupted; return true }
             if let maxSeconds = options.maxSeconds, now >= maxSeconds { incomplete = .timeLimit; return true }
-            if let maxMemory = options.maxMemoryBytes, residentBytes() >= maxMemory {
+            if residentBytes() + UInt64(options.fullStates ? 0 : table.growthBytesSoon) >= options.memoryCeiling {
                 incomplete = .memoryLimit; return true
             }
             if let progress, now - lastProgress >= options.progressInterval {

@@ -18,6 +18,11 @@ final class FingerprintTable {
 
     var bytes: Int { keys.count * MemoryLayout<UInt64>.size }
 
+    /// The memory the next growth will take on top of today's, once the table is within a
+    /// few percent of growing (0 before): the new keys, allocated while the old are live. The
+    /// explorer counts it against the memory ceiling before the growth, not after.
+    var growthBytesSoon: Int { count * 10 > keys.count * 8 ? (keys.count + keys.count / 2) * MemoryLayout<UInt64>.size : 0 }
+
     /// Inserts `fp`; returns false when it was already present.
     func insert(_ fp: UInt64) -> Bool {
         if (count + 1) * 10 > keys.count * 9 { grow() }

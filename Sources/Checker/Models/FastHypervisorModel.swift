@@ -24,9 +24,10 @@ public struct FastHypervisorModel: Model {
 
     /// Throws when the configuration does not fit the packed state.
     public init(spec: CheckSpec, mutations: Set<XenMutation> = [], defects: Set<FastDefect> = []) throws(FastUnsupported) {
-        let reference = HypervisorModel(spec: spec, mutations: mutations)
+        // The engine first: a configuration that does not fit is refused before the action list is built.
         let values = XenState.entryValues(config: spec.config, flagChoices: spec.entryFlags)
         let engine = try FastXen(config: spec.config, entryValues: values, mutations: mutations, defects: defects)
+        let reference = HypervisorModel(spec: spec, mutations: mutations)
         var ops: [FastOp] = []
         for (i, a) in reference.actionList.enumerated() {
             guard let op = engine.compile(a, index: i) else {

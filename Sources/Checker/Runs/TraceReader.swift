@@ -117,6 +117,9 @@ public enum TraceReader {
             }
             spec.entryFlags = choices
         }
+        if let why = CostEstimate.problem(spec, ceiling: ExplorerOptions.defaultMemoryCeiling) {
+            throw fail("#meta.config", why, near: "\"config\"")
+        }
         let mutations = meta["mutations"] as? [String] ?? []
         if let bad = mutations.first(where: { XenMutation(rawValue: $0) == nil && GuestMutation(rawValue: $0) == nil }) {
             throw fail("#meta.mutations", "unknown mutation '\(bad)'", near: "\"\(bad)\"")

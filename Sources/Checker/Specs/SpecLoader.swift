@@ -130,6 +130,9 @@ public enum SpecLoader {
                     }
                     set.insert(flag)
                 }
+                guard !choices.contains(set) else {
+                    throw r.error(item, "entry-flags", "the flag set [\(set)] is listed twice (an alias or a copy adds nothing but actions)")
+                }
                 choices.append(set)
             }
             if choices.isEmpty { throw r.error(flags, "entry-flags", "must name at least one flag set") }
@@ -207,6 +210,11 @@ public enum SpecLoader {
                 spec.warnings.append("\(file):\(keyLine("proof-encoding")): warning: proof-encoding: `mmucheck check` ignores it here "
                                      + "(checks has no prove); `mmucheck prove --spec` uses it")
             }
+        }
+        // The cost before anything is built: an action list that cannot fit is bad input.
+        if let why = CostEstimate.problem(spec, ceiling: spec.maxMemoryMB.map { UInt64($0) * 1_048_576 } ?? ExplorerOptions.defaultMemoryCeiling) {
+            let key = top["entry-flags"] != nil ? "entry-flags" : "sizes"
+            throw SpecError(file: file, line: keyLine(key) > 0 ? keyLine(key) : keyLine("sizes"), key: key, message: why)
         }
         return spec
     }
