@@ -87,6 +87,15 @@ extension FastXen {
     /// What a plain guest store does (`XenState.guestStore`).
     enum StoreKind { case plainWrite, emulated(l1: Int) }
 
+    /// How a plain store by `vcpu` at `va` would be handled now (nil: it would fault), in the
+    /// spec's words: for reports that tell a written store from an emulated one.
+    public func storeOutcome(_ s: FastXenState, vcpu: Int, va: Int, slot: Int) -> XenState.StoreOutcome? {
+        let page = va >= 0 && va < config.addressSpaceSize ? va / MMUConfig.pageSize : -1
+        guard case .success(let (_, kind)) = storeTarget(s, vcpu: vcpu, page: page, slot: slot) else { return nil }
+        if case .plainWrite = kind { return .plainWrite }
+        return .emulatedL1Update
+    }
+
     /// A validated L1 table the guest owns: what `update_va_mapping` changes, and where Xen
     /// emulates a store that is not a plain write.
     @inline(__always)

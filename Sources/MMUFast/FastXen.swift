@@ -153,7 +153,8 @@ public struct FastXen: Sendable {
                 let a = vals[o], b = vals[v]
                 fp[o * n + v] = PTE.updateSkipsValidation(old: a, new: b, oldFastPath: false)
                 fp[n * n + o * n + v] = PTE.updateSkipsValidation(old: a, new: b, oldFastPath: oldFast)
-                let m = b.preservingAD(of: a)
+                // Without the feature the merge is never used (Xen refuses the request): identity.
+                let m = config.preserveAD ? b.preservingAD(of: a) : b
                 guard let mi = index[m] else {   // the closure above makes this unreachable
                     throw FastUnsupported(reason: "entry value \(m) missing from the value table")
                 }

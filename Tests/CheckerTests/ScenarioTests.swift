@@ -286,6 +286,130 @@ import MMUSpec
         #expect(key?.key == "start.cpus.0.lazy" && key?.line == 3, "\(String(describing: key))")
     }
 
+    // MARK: - What a demanding user's review found (each failed before its fix)
+
+    @Test("guest steps: cpu defaults to 0; set-phys-to-machine takes no cpu")
+    func guestStepDefaults() throws {
+        let s = try Self.parse("""
+        spec: ../guest-pae.yaml
+        steps:
+          - mm-alloc: {mm: 1}
+          - set-phys-to-machine: {pfn: 11, mfn: INVALID}
+            expect: BUG
+            breaks: [no-failed-hypercall, p2m-roundtrip]
+        """)
+        let o = ScenarioRunner.run(s)
+        #expect(o.steps[0].mismatches.isEmpty, "\(o.steps[0].mismatches)")
+        #expect(o.steps[0].description == "mm-alloc(cpu: 0, mm: 1)")
+        #expect(o.steps[1].description.hasPrefix("set-phys-to-machine(pfn: 11"))
+    }
+
+    @Test("the fast engine runs values with Accessed/Dirty when preserve-ad is off, and tells written from emulated stores")
+    func fastEngineRunsTheseScenarios() throws {
+        let s = try Self.parse(Self.small.replacingOccurrences(of: "vcpus: 1}", with: "vcpus: 1}\nfeatures: {preserve-ad: false}") + """
+        start:
+          frames:
+            0: {type: L2, pinned: true, entries: [{present, rw, -> f1}]}
+            1: {type: L1, entries: [{present, -> f1}, {present, rw, -> f2}]}
+            2: {type: writable}
+          cr3: [f0]
+        steps:
+          - mmu-update: {ptr: f1.0, val: {present, accessed, -> f1}}
+          - guest-store: {va: <0.0>, slot: 0, val: {present, -> f1}}
+            expect: emulated
+          - guest-store: {va: <0.1>, slot: 0, val: none}
+            expect: emulated
+        """)
+        let o = ScenarioRunner.run(s)
+        #expect(o.engines == ["spec", "fast"], "\(o.fastSkipped ?? "")")
+        #expect(o.steps[1].mismatches.isEmpty)
+        // The third store is a plain write through an RW mapping, on both engines.
+        #expect(o.steps[2].got.map(\.answers) == [["ok (written)"], ["ok (written)"]], "\(o.steps[2].got)")
+        #expect(o.steps[2].mismatches.count == 2)
+    }
+
+    @Test("a start state Xen or the seed could not be in is refused", arguments: [
+        ("start:\n  cr3: [f9]\nsteps:\n  - tlb-flush:\n", "start.cr3"),
+        ("start:\n  frames:\n    1: {type: L4}\nsteps:\n  - tlb-flush:\n", "start.frames.1.type"),
+        ("start:\n  frames:\n    1: {type: L1, pinned: true, owner: xen}\nsteps:\n  - tlb-flush:\n", "start.frames.1.owner"),
+    ])
+    func impossibleStarts(_ body: String, _ key: String) {
+        let e = Self.error(Self.small + body)
+        #expect(e?.key == key, "\(String(describing: e))")
+    }
+
+    @Test("impossible guest and compat starts are refused")
+    func impossibleGuestAndCompatStarts() {
+        for (body, words) in [("  mms:\n    1: {pgd: 99}\n", "not a pfn"), ("  mms:\n    1: {pgd: p0, tables: {p0: pgd}}\n", "already a table of mm 0"),
+                              ("  cpus:\n    0: {mm: 2, active-mm: 2}\n", "not a live process mm")] {
+            let e = Self.error("spec: ../guest-pae.yaml\nstart:\n" + body + "steps:\n  - leave-lazy-cpu: {cpu: 0}\n")
+            #expect(e?.message.contains(words) == true, "\(String(describing: e))")
+        }
+        let shared = Self.error("""
+        model: hypervisor
+        sizes: {levels: 3, entries-per-table: 4, machine-frames: 3, pfns: 3}
+        features: {compat-l3: true}
+        start:
+          frames:
+            0: {type: L3, pinned: true, entries: {3: {present, rw, user, -> f1}}}
+            1: {type: L2}
+            2: {type: L3, pinned: true, entries: {3: {present, rw, user, -> f1}}}
+        steps:
+          - tlb-flush:
+        """)
+        #expect(shared?.message.contains("is shared") == true, "\(String(describing: shared))")
+    }
+
+    @Test("mismatches name the line of the entry, done: and breaks: that did not hold")
+    func mismatchLines() throws {
+        let s = try Self.parse(Self.small + """
+        steps:
+          - batch:
+              - pin: {level: 2, mfn: f0}
+              - pin: {level: 2, mfn: f0}
+            expect: -EINVAL
+            done: 2
+          - tlb-flush:
+            breaks: [counts-match]
+            assert:
+              frames:
+                0:
+                  entries:
+                    0: none
+                    1: {present, -> f1}
+        """)
+        let o = ScenarioRunner.run(s)
+        #expect(o.steps[0].mismatches.map(\.line) == [9, 9], "\(o.steps[0].mismatches)")   // done:, on both engines
+        let lines = Set(o.steps[1].mismatches.map(\.line))
+        #expect(lines == [11, 17], "\(o.steps[1].mismatches)")   // breaks:, and slot 1's line (slot 0 holds)
+    }
+
+    @Test("a spec's invariants: list does not narrow a scenario")
+    func everyInvariantIsChecked() throws {
+        var s = try ScenarioLoader.load(file: Self.scenariosDir + "/seed-set-pmd-pinned.yaml")
+        s.spec.invariants = [.p2mRoundtrip]
+        #expect(ScenarioRunner.run(s).matched)
+    }
+
+    @Test("a file is a scenario by its top-level steps key, in any YAML style")
+    func scenarioByKey() throws {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-flow-\(getpid()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: f) }
+        try "{model: hypervisor, \"steps\": [{tlb-flush: }]}\n".write(toFile: f, atomically: true, encoding: .utf8)
+        #expect(ScenarioLoader.isScenario(file: f))
+        #expect(try CheckInputs.load(paths: [f]).scenarios.count == 1)
+        #expect(!ScenarioLoader.isScenario(file: MutationAcceptanceTests.specsDir + "/hypervisor-small.yaml"))
+        #expect(try ScenarioFiles.load(paths: [MutationAcceptanceTests.specsDir]).count == (try ScenarioFiles.load(paths: [Self.scenariosDir]).count))
+    }
+
+    @Test("entry values: a present entry names its frame; empty flag names are typos", arguments: [
+        "{present, rw}", "\"1:\"", "\"1:present||rw\"", "{present, -> m1}",
+    ])
+    func badEntryValues(_ value: String) {
+        let e = Self.error(Self.small + "steps:\n  - mmu-update: {ptr: f0.0, val: \(value)}\n")
+        #expect(e?.key == "steps[0].mmu-update.val" && e?.line == 5, "\(String(describing: e))")
+    }
+
     // MARK: - mmucheck check runs the scenarios
 
     @Test("check's inputs: a spec directory brings its scenarios/ folder; a scenario file is a scenario")

@@ -5,7 +5,7 @@ public enum ScenarioReport {
     /// that did not match).
     public static func lines(_ o: ScenarioOutcome, showState: Bool = false) -> [String] {
         let s = o.scenario
-        var out = ["scenario \(s.name) (\(s.file.escapingControlCharacters)): \(s.spec.level.rawValue) model, \(s.steps.count) steps, engines: "
+        var out = ["scenario \(s.name) (\(s.file.escapingControlCharacters)): \(s.spec.level.rawValue) model, \(s.steps.count) step\(s.steps.count == 1 ? "" : "s"), engines: "
                    + o.engines.joined(separator: ", ") + (o.fastSkipped.map { " (fast not run: \($0))" } ?? "")]
         for c in s.cites { out.append("  cites: \(c)") }
         if showState {
@@ -23,7 +23,7 @@ public enum ScenarioReport {
             }
         }
         let bad = o.steps.filter { !$0.mismatches.isEmpty }.map(\.number)
-        out.append(bad.isEmpty ? "result: all \(o.steps.count) steps match (\(o.engines.joined(separator: ", ")))"
+        out.append(bad.isEmpty ? "result: \(o.steps.count == 1 ? "the step matches" : "all \(o.steps.count) steps match") (\(o.engines.joined(separator: ", ")))"
                                : "result: FAILED: step\(bad.count == 1 ? "" : "s") \(bad.map(String.init).joined(separator: ", ")) did not match")
         return out
     }
@@ -36,7 +36,7 @@ public enum ScenarioReport {
         if let first = bad.first, let m = first.mismatches.first {
             detail = "step \(first.number) (line \(m.line)): \(m.message)" + (bad.count > 1 ? " (and \(bad.count - 1) more steps)" : "")
         } else {
-            detail = "\(o.steps.count) steps match on the \(o.engines.joined(separator: " and ")) engine\(o.engines.count == 1 ? "" : "s")"
+            detail = "\(o.steps.count) step\(o.steps.count == 1 ? "" : "s") match\(o.steps.count == 1 ? "es" : "") on the \(o.engines.joined(separator: " and ")) engine\(o.engines.count == 1 ? "" : "s")"
                 + (o.fastSkipped.map { " (fast: \($0))" } ?? "")
         }
         return CheckRow(spec: s.name, file: s.file, check: "scenario", verdict: o.matched ? "holds" : "failed", detail: detail,

@@ -48,6 +48,8 @@ public struct ScenarioStep: Sendable {
     public var asserts: [Assertion] = []
     /// Invariants that must be broken after the step; every other invariant must hold.
     public var breaks: [Invariant] = []
+    /// The line of `breaks:`.
+    public var breaksLine = 0
     /// The step's own words (`note:`), printed with it.
     public var note: String?
 
@@ -87,6 +89,8 @@ public struct Expectation: Sendable, Hashable, CustomStringConvertible {
     /// For a batch: how many requests Xen completed (`done`), when the scenario says.
     public var done: Int?
     public var line: Int
+    /// The line of `done:` (mismatches of the count are reported there).
+    public var doneLine = 0
 
     public init(_ kind: Kind, done: Int? = nil, line: Int) { self.kind = kind; self.done = done; self.line = line }
 

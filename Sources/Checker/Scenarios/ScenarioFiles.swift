@@ -11,10 +11,17 @@ public enum ScenarioFiles {
                 throw SpecError(file: p, line: 0, key: "path", message: "no such file or directory")
             }
             if isDir.boolValue {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
-                let found = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
-                if found.isEmpty { throw SpecError(file: p, line: 0, key: "path", message: "no .yaml scenario files in this directory") }
-                files += found.map { (p as NSString).appendingPathComponent($0) }
+                // The directory's scenarios (files with steps:; specs beside them are skipped),
+                // and those of its scenarios/ folder, as `check` finds them.
+                func yaml(_ d: String) -> [String] {
+                    ((try? FileManager.default.contentsOfDirectory(atPath: d)) ?? [])
+                        .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+                        .map { (d as NSString).appendingPathComponent($0) }
+                }
+                var found = yaml(p).filter(ScenarioLoader.isScenario(file:))
+                if let beside = beside(specDirectory: p) { found += yaml(beside) }
+                if found.isEmpty { throw SpecError(file: p, line: 0, key: "path", message: "no scenario files (.yaml files with steps:) in this directory or its scenarios/ folder") }
+                files += found
             } else {
                 files.append(p)
             }

@@ -15,10 +15,12 @@ public enum ScenarioLoader {
     static let mmKeys = ["pgd", "tables", "cpu-vm-mask", "exited"]
     static let cpuKeys = ["mm", "active-mm", "lazy-tlb", "xen-cr3", "xen-current-cr3"]
 
-    /// Whether a YAML file is a scenario (it has `steps:`) rather than a spec.
+    /// Whether a YAML file is a scenario (its top level has a `steps` key) rather than a spec.
+    /// A file that does not parse is not one (it is then read as a spec, which says why).
     public static func isScenario(file: String) -> Bool {
-        guard let text = try? SpecLoader.text(of: file) else { return false }
-        return text.split(separator: "\n").contains { $0.hasPrefix("steps:") }
+        guard let text = try? SpecLoader.text(of: file), let root = try? SpecLoader.document(text, file: file),
+              let m = root.mapping else { return false }
+        return m.contains { $0.key.scalar?.string == "steps" }
     }
 
     public static func load(file: String) throws(SpecError) -> Scenario {
@@ -101,7 +103,12 @@ public enum ScenarioLoader {
                 x.frames[f] = Frame.zeroed(entries: syntax.config.entriesPerTable)
                 let key = "start.frames.\(f)"
                 let d = try r.mapping(v, key: key, allowed: frameKeys)
-                if let t = d["type"] { x.frames[f].type = try syntax.pageType(t, key: "\(key).type") }
+                if let t = d["type"] {
+                    x.frames[f].type = try syntax.pageType(t, key: "\(key).type")
+                    if let level = x.frames[f].type.level, level > syntax.config.levels {
+                        throw r.error(t, "\(key).type", "an L\(level) table in a \(syntax.config.levels)-level machine")
+                    }
+                }
                 if let b = d["pinned"] { x.frames[f].pinned = try r.bool(b, key: "\(key).pinned") }
                 // A page table that is pinned or named with a type is in force unless it says not.
                 x.frames[f].validated = x.frames[f].type != .none
@@ -110,15 +117,25 @@ public enum ScenarioLoader {
                     let s = try r.string(o, key: "\(key).owner")
                     guard let owner = ["guest": Owner.guest, "xen": .xen][s] else { throw r.error(o, "\(key).owner", "expected guest or xen") }
                     x.frames[f].owner = owner
+                    if owner == .xen, x.frames[f].pinned || x.frames[f].type != .none {
+                        throw r.error(o, "\(key).owner", "a frame of Xen's is no page table or data page of the guest: it takes no type and no pin here")
+                    }
                 }
                 if let e = d["entries"] {
-                    for (slot, value) in try entries(e, key: "\(key).entries", syntax: syntax) { x.frames[f].entries[slot] = value }
+                    for (slot, value, _) in try entries(e, key: "\(key).entries", syntax: syntax) { x.frames[f].entries[slot] = value }
                 }
                 if let c = d["type-count"] { statedCounts.append((f, true, try r.int(c, key: "\(key).type-count"), c)) }
                 if let c = d["general-count"] { statedCounts.append((f, false, try r.int(c, key: "\(key).general-count"), c)) }
             }
         }
-        if let c = m["cr3"] { for (v, root) in try cr3s(c, key: "start.cr3", syntax: syntax) { x.cr3[v] = root } }
+        if let c = m["cr3"] {
+            for (v, root) in try cr3s(c, key: "start.cr3", syntax: syntax) {
+                if let root, !(0..<syntax.config.machineFrames).contains(root) {
+                    throw r.error(c, "start.cr3", "f\(root) is not a machine frame (0...\(syntax.config.machineFrames - 1))")
+                }
+                x.cr3[v] = root
+            }
+        }
         if let p = m["m2p"] {
             for (mfn, pfn, node) in try m2ps(p, key: "start.m2p", syntax: syntax) {
                 if let pfn, !(0..<syntax.config.pfns).contains(pfn) {
@@ -153,6 +170,16 @@ public enum ScenarioLoader {
         for (inv, why) in x.violations() {
             throw SpecError(file: r.file, line: line(of: why), key: "start",
                             message: "Xen cannot be in this state: \(inv.rawValue): \(why)")
+        }
+        if x.config.compatL3 {
+            // create_pae_xen_mappings: the L2 in slot 3 of a validated L3 is that L3's alone.
+            let counts = x.typeCounts()
+            for (f, frame) in x.frames.enumerated() where frame.type == .l3 && frame.validated {
+                if let e = x.entry(f, 3), e.isPresent, x.isFrame(e.frame), counts[e.frame] != 1 {
+                    throw SpecError(file: r.file, line: frameLines[f] ?? n.mark?.line ?? 0, key: "start",
+                                    message: "Xen cannot be in this state: the L2 in slot 3 of the L3 frame \(f) (frame \(e.frame)) is shared (create_pae_xen_mappings)")
+                }
+            }
         }
     }
 
@@ -237,6 +264,30 @@ public enum ScenarioLoader {
             }
         }
         try checkXen(g.xen, n: n, frameLines: frameLines, syntax: syntax)
+        // What the guest's own bookkeeping must say before any invariant is asked.
+        let pfns = 0..<syntax.config.pfns
+        var owner: [Int: Int] = [:]
+        for (i, mm) in g.mms.enumerated() {
+            guard let mm else { continue }
+            for p in [mm.pgd] + Array(mm.tablePages.keys) {
+                guard pfns.contains(p) else { throw r.error(n, "start.mms.\(i)", "page \(p) is not a pfn of the guest (0...\(syntax.config.pfns - 1))") }
+                if let j = owner[p], j != i { throw r.error(n, "start.mms.\(i)", "page \(p) is already a table of mm \(j)") }
+                owner[p] = i
+            }
+            if mm.tablePages[mm.pgd] != .pgd { throw r.error(n, "start.mms.\(i)", "tables must list the pgd (page \(mm.pgd)) as pgd") }
+        }
+        for (c, cpu) in g.cpus.enumerated() {
+            if let m = cpu.currentMM, !(g.mms.indices.contains(m) && g.mms[m] != nil && m != GuestState.initMM) {
+                throw r.error(n, "start.cpus.\(c).mm", "mm \(m) is not a live process mm")
+            }
+            if !(g.mms.indices.contains(cpu.activeMM) && g.mms[cpu.activeMM] != nil) {
+                throw r.error(n, "start.cpus.\(c).active-mm", "mm \(cpu.activeMM) does not exist")
+            }
+            if let m = cpu.currentMM, m != cpu.activeMM { throw r.error(n, "start.cpus.\(c)", "a CPU running mm \(m) has it as its active mm") }
+            for p in [cpu.xenCR3, cpu.xenCurrentCR3] where !pfns.contains(p) {
+                throw r.error(n, "start.cpus.\(c)", "xen_cr3 page \(p) is not a pfn of the guest")
+            }
+        }
         for inv in Invariant.guestLevel {
             if let why = g.check(inv) {
                 throw r.error(n, "start", "the seed cannot be in this state: \(inv.rawValue): \(why)")
@@ -246,13 +297,13 @@ public enum ScenarioLoader {
     }
 
     /// `entries:` as slot -> value: a list (every slot from 0) or a mapping `SLOT: value`.
-    static func entries(_ n: Node, key: String, syntax: ScenarioSyntax) throws(SpecError) -> [(Int, PTE)] {
+    static func entries(_ n: Node, key: String, syntax: ScenarioSyntax) throws(SpecError) -> [(Int, PTE, Int)] {
         let r = syntax.r
         let slots = syntax.config.entriesPerTable
-        var out: [(Int, PTE)] = []
+        var out: [(Int, PTE, Int)] = []
         if let list = n.sequence {
             guard list.count <= slots else { throw r.error(n, key, "a table has \(slots) entries; \(list.count) given") }
-            for (i, v) in list.enumerated() { out.append((i, try syntax.pte(v, key: "\(key)[\(i)]"))) }
+            for (i, v) in list.enumerated() { out.append((i, try syntax.pte(v, key: "\(key)[\(i)]"), v.mark?.line ?? 0)) }
             return out
         }
         guard let m = n.mapping else { throw r.error(n, key, "expected a list of entries or SLOT: entry lines") }
@@ -260,7 +311,7 @@ public enum ScenarioLoader {
             let slot = try r.int(k, key: key)
             guard (0..<slots).contains(slot) else { throw r.error(k, key, "slot \(slot) is not a slot of a table (0...\(slots - 1))") }
             guard !out.contains(where: { $0.0 == slot }) else { throw r.error(k, key, "slot \(slot) is given twice") }
-            out.append((slot, try syntax.pte(v, key: "\(key).\(slot)")))
+            out.append((slot, try syntax.pte(v, key: "\(key).\(slot)"), k.mark?.line ?? 0))
         }
         return out
     }
@@ -356,6 +407,7 @@ public enum ScenarioLoader {
         var step = ScenarioStep(line: line, action: action, expect: [])
         step.expect = try expectations(fields["expect"], done: fields["done"], action: action, line: line, key: key, r: r)
         if let b = fields["breaks"] {
+            step.breaksLine = b.mark?.line ?? line
             let allowed = level == .hypervisor ? Invariant.hypervisorLevel : Invariant.guestLevel
             step.breaks = try r.names(b, key: "\(key).breaks", empty: "must name at least one invariant (omit the key when all hold)") { n in
                 guard let inv = Invariant(rawValue: n), allowed.contains(inv) else {
@@ -390,8 +442,11 @@ public enum ScenarioLoader {
         let isUpdate = op == .mmuUpdate || op == .mmuUpdatePreserveAD
         if isUpdate { allowed.append("ptr") }
         var args: [String: Node] = [:]
-        if op.arguments.isEmpty, n.scalar?.string.isEmpty == true || n.mapping?.isEmpty == true {
+        if op.arguments.isEmpty {
             // tlb-flush: (or tlb-flush: {}) takes no arguments.
+            guard n.scalar?.string.isEmpty == true || n.mapping?.isEmpty == true else {
+                throw r.error(n, key, "\(name) takes no arguments (write \(name): alone)")
+            }
         } else {
             args = try r.mapping(n, key: key, allowed: allowed)
         }
@@ -463,7 +518,6 @@ public enum ScenarioLoader {
         let args: [String: Node] = n.scalar?.string.isEmpty == true ? [:] : try r.mapping(n, key: key, allowed: keys)
         func need(_ k: String) throws(SpecError) -> Node {
             guard let v = args[k] else {
-                if k == "cpu" { return Node("0") }
                 throw r.error(n, key, "missing \(k): \(name) takes " + keys.joined(separator: ", "))
             }
             return v
@@ -471,7 +525,8 @@ public enum ScenarioLoader {
         func int(_ k: String) throws(SpecError) -> Int { try r.int(try need(k), key: "\(key).\(k)") }
         func va() throws(SpecError) -> Int { try syntax.va(try need("va"), key: "\(key).va") }
         func pte(_ k: String) throws(SpecError) -> PTE { try syntax.pte(try need(k), key: "\(key).\(k)", pfn: true) }
-        let c = try int("cpu")
+        // cpu: 0 unless given (set-phys-to-machine runs on no particular CPU and takes none).
+        let c = keys.contains("cpu") ? try args["cpu"].map { v throws(SpecError) in try r.int(v, key: "\(key).cpu") } ?? 0 : 0
         switch name {
         case "set-pte-at": return .setPteAt(cpu: c, mm: try int("mm"), va: try va(), pte: try pte("pte"))
         case "ptep-modify-prot-commit": return .ptepModifyProtCommit(cpu: c, mm: try int("mm"), va: try va(), pte: try pte("pte"))
@@ -559,6 +614,7 @@ public enum ScenarioLoader {
             if let done {
                 guard a.requests.count > 1 || a.operation != .guestStore else { throw r.error(done, "\(key).done", "a plain store has no requests to count") }
                 e.done = try r.int(done, key: "\(key).done", range: 0...a.requests.count)
+                e.doneLine = done.mark?.line ?? line
             }
             return [e]
         case .multicall(_, let entries):
@@ -599,8 +655,8 @@ public enum ScenarioLoader {
                 if let c = d["type-count"] { add(.typeCount(mfn: f, try r.int(c, key: "\(fk).type-count")), c, "\(fk).type-count") }
                 if let c = d["general-count"] { add(.generalCount(mfn: f, try r.int(c, key: "\(fk).general-count")), c, "\(fk).general-count") }
                 if let e = d["entries"] {
-                    for (slot, value) in try entries(e, key: "\(fk).entries", syntax: syntax) {
-                        add(.entry(mfn: f, slot: slot, value), e, "\(fk).entries.\(slot)")
+                    for (slot, value, line) in try entries(e, key: "\(fk).entries", syntax: syntax) {
+                        out.append(Assertion(fact: .entry(mfn: f, slot: slot, value), line: line, key: "\(fk).entries.\(slot)"))
                     }
                 }
             }
@@ -610,7 +666,7 @@ public enum ScenarioLoader {
         if let p = m["p2m"] {
             guard let pm = p.mapping else { throw r.error(p, "\(key).p2m", "expected PFN: MFN lines (INVALID for none)") }
             for (k, v) in pm {
-                let pfn = try r.int(k, key: "\(key).p2m")
+                let pfn = try syntax.pfn(k, key: "\(key).p2m")
                 let mfn = v.scalar?.string == "INVALID" ? P2M.invalidEntry : try syntax.mfn(v, key: "\(key).p2m.\(pfn)")
                 add(.p2m(pfn: pfn, mfn), v, "\(key).p2m.\(pfn)")
             }
@@ -618,7 +674,7 @@ public enum ScenarioLoader {
         if let p = m["page-pinned"] {
             guard let pm = p.mapping else { throw r.error(p, "\(key).page-pinned", "expected PFN: true|false lines") }
             for (k, v) in pm {
-                let pfn = try r.int(k, key: "\(key).page-pinned")
+                let pfn = try syntax.pfn(k, key: "\(key).page-pinned")
                 add(.pagePinned(pfn: pfn, try r.bool(v, key: "\(key).page-pinned.\(pfn)")), v, "\(key).page-pinned.\(pfn)")
             }
         }

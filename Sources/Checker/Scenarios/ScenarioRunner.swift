@@ -103,7 +103,8 @@ public enum ScenarioRunner {
             case .failure(let why): out.fastSkipped = why.reason
             }
         }
-        let invariants = s.spec.checkedInvariants
+        // Every invariant of the level (a spec file's invariants: narrows explore, not scenarios).
+        let invariants = Invariant.hypervisorLevel
         for (i, step) in s.steps.enumerated() {
             var o = ScenarioStepOutcome(number: i + 1, line: step.line, description: step.description,
                                         expected: step.expect.map(\.description), note: step.note)
@@ -115,7 +116,9 @@ public enum ScenarioRunner {
                 let got = perform(call, on: &x)
                 answers.append(got.text)
                 let e = step.expect[j]
-                if let why = judge(e, got) { mismatch(e.line, why + (calls(step.action).count > 1 ? " (entry \(j + 1))" : "") + " on the spec engine") }
+                if let (why, atDone) = judge(e, got) {
+                    mismatch(atDone ? e.doneLine : e.line, why + (calls(step.action).count > 1 ? " (entry \(j + 1))" : "") + " on the spec engine")
+                }
                 if let why = refusalChangedState(call, got, before: before, after: x) { mismatch(step.line, why) }
             }
             o.got.append(("spec", answers))
@@ -127,14 +130,19 @@ public enum ScenarioRunner {
             // The fast engine, in lockstep.
             if var f = fast {
                 var fastAnswers: [String] = []
-                for (j, call) in calls(step.action).enumerated() {
+                let entries = calls(step.action)
+                for (j, call) in entries.enumerated() {
+                    var store: XenState.StoreOutcome?
+                    if case .guestStore(let v, let va, let slot, _) = call { store = f.engine.storeOutcome(f.state, vcpu: v, va: va, slot: slot) }
                     guard let r = f.engine.perform(call, on: &f.state) else {
                         mismatch(step.line, "the fast engine cannot hold an entry value of \(call)")
                         continue
                     }
-                    let got = StepAnswer(done: r.done, error: r.error, store: nil)
+                    let got = StepAnswer(done: r.done, error: r.error, store: r.error == nil ? store : nil)
                     fastAnswers.append(got.text)
-                    if let why = judge(step.expect[j], got) { mismatch(step.expect[j].line, why + " on the fast engine") }
+                    if let (why, atDone) = judge(step.expect[j], got) {
+                        mismatch(atDone ? step.expect[j].doneLine : step.expect[j].line, why + (entries.count > 1 ? " (entry \(j + 1))" : "") + " on the fast engine")
+                    }
                 }
                 o.got.append(("fast", fastAnswers))
                 let specOfFast = f.engine.specState(of: f.state, mutations: mutations)
@@ -194,19 +202,21 @@ public enum ScenarioRunner {
         }
     }
 
-    /// nil when `got` is what `e` expects, else what differs.
-    static func judge(_ e: Expectation, _ got: StepAnswer) -> String? {
+    /// nil when `got` is what `e` expects, else what differs (and whether it is the `done:` count).
+    static func judge(_ e: Expectation, _ got: StepAnswer) -> (String, Bool)? {
         let ok: Bool
         switch e.kind {
         case .ok: ok = got.error == nil
         case .error(let code): ok = got.error == code
         case .fault: ok = got.error != nil
-        case .emulated: ok = got.error == nil && got.store != .plainWrite
-        case .written: ok = got.error == nil && got.store != .emulatedL1Update
+        case .emulated: ok = got.error == nil && got.store == .emulatedL1Update
+        case .written: ok = got.error == nil && got.store == .plainWrite
         case .bug, .notApplicable: ok = false
         }
-        if !ok { return "expected \(e), got \(got.text)" }
-        if let d = e.done, d != got.done { return "expected \(d) requests done, got \(got.done) (\(got.text))" }
+        var kind = e
+        kind.done = nil
+        if !ok { return ("expected \(kind), got \(got.text)", false) }
+        if let d = e.done, d != got.done { return ("expected \(d) requests done, got \(got.done) (\(got.text))", true) }
         return nil
     }
 
@@ -216,7 +226,7 @@ public enum ScenarioRunner {
             mismatch(step.line, "\(inv.rawValue) is broken after this step on the \(engine) engine: \(why)")
         }
         for inv in step.breaks where !broken.contains(where: { $0.0 == inv }) {
-            mismatch(step.line, "breaks: \(inv.rawValue) was expected to be broken after this step, but it holds (\(engine) engine)")
+            mismatch(step.breaksLine, "breaks: \(inv.rawValue) was expected to be broken after this step, but it holds (\(engine) engine)")
         }
     }
 
@@ -265,7 +275,7 @@ public enum ScenarioRunner {
             g.mms = d.mms; g.cpus = d.cpus; g.suspended = d.suspended
         }
         out.startState = StateReport.lines(g)
-        let invariants = s.spec.checkedInvariants
+        let invariants = Invariant.guestLevel
         for (i, step) in s.steps.enumerated() {
             var o = ScenarioStepOutcome(number: i + 1, line: step.line, description: step.description,
                                         expected: step.expect.map(\.description), note: step.note)

@@ -42,7 +42,7 @@ struct ScenarioSyntax {
         let want = pfn ? "p" : "f"
         func target(_ text: Substring, _ at: Node) throws(SpecError) -> Int {
             var t = text.trimmingCharacters(in: .whitespaces)[...]
-            if let c = t.first, c == "f" || c == "p" || c == "m" {
+            if let c = t.first, c == "f" || c == "p" {
                 let word = c == "p" ? "p" : "f"
                 guard word == want else {
                     throw r.error(at, key, pfn ? "a guest operation takes entries in pfn format: write -> pN"
@@ -73,6 +73,9 @@ struct ScenarioSyntax {
                     flags.formUnion(try flag(word, k))
                 }
             }
+            if flags.contains(.present) && frame == nil {
+                throw r.error(n, key, "a present entry names its frame: {\(flags.description.replacingOccurrences(of: "|", with: ", ")), -> \(want)N}")
+            }
             return PTE(frame: frame ?? 0, flags: flags)
         }
         guard let s = n.scalar?.string else {
@@ -86,7 +89,12 @@ struct ScenarioSyntax {
         var flags: PTEFlags = []
         let rest = s[s.index(after: colon)...]
         if rest != "-" {
-            for name in rest.split(separator: "|") { flags.formUnion(try flag(String(name), n)) }
+            // Every flag named, none empty: "3:" or "3:present||rw" is a typo, not an entry.
+            let names = rest.split(separator: "|", omittingEmptySubsequences: false)
+            for name in names {
+                guard !name.isEmpty else { throw r.error(n, key, "'\(s)': write the flags as present|rw, or - for none") }
+                flags.formUnion(try flag(String(name), n))
+            }
         }
         return PTE(frame: frame, flags: flags)
     }
@@ -108,10 +116,20 @@ struct ScenarioSyntax {
             return page * MMUConfig.pageSize
         }
         // A 64-bit address as the guest passes it (XSA-279's 1 << 63): the bits, as Int.
-        if s.hasPrefix("0x"), Int(s.dropFirst(2), radix: 16) == nil, let bits = UInt64(s.dropFirst(2), radix: 16) {
-            return Int(bitPattern: UInt(bits))
+        if s.hasPrefix("0x") {
+            if let v = Int(s.dropFirst(2), radix: 16) { return v }
+            if let bits = UInt64(s.dropFirst(2), radix: 16) { return Int(bitPattern: UInt(bits)) }
         }
-        return try r.int(n, key: key)
+        if let v = Int(s.replacingOccurrences(of: "_", with: "")) { return v }
+        throw r.error(n, key, "expected an address: 0x3000, 12288 or <0.0.3>; got '\(s)'")
+    }
+
+    /// A pfn of the guest: `5` or `p5`, within `0..<pfns`.
+    func pfn(_ n: Node, key: String) throws(SpecError) -> Int {
+        let v: Int
+        if let s = n.scalar?.string, s.hasPrefix("p"), let p = Int(s.dropFirst()) { v = p } else { v = try r.int(n, key: key) }
+        guard (0..<config.pfns).contains(v) else { throw r.error(n, key, "pfn \(v) is not a pfn of the guest (0...\(config.pfns - 1))") }
+        return v
     }
 
     /// A page-table level: `2` or `L2` (any integer: Xen must refuse one out of range).
