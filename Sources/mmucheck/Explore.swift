@@ -107,6 +107,13 @@ struct Explore: ParsableCommand {
 /// signal), for a run stuck where it does not look (a single long solver call).
 func installInterruptHandler() {
     _ = ExplorerInterrupt.flag.pointee   // initialised here, not in the handler
+    // A parent may have started us with these signals blocked (a blocked mask is inherited):
+    // unblock them, or Ctrl-C and SIGTERM would never arrive.
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    sigaddset(&set, SIGTERM)
+    sigprocmask(SIG_UNBLOCK, &set, nil)
     for sig in [SIGINT, SIGTERM] {
         signal(sig) { s in
             if ExplorerInterrupt.flag.pointee != 0 { _exit(128 + s) }

@@ -11,7 +11,8 @@ public enum DiffReport {
             out.append("  actions from the initial state (the last one disagreed):")
             for (i, a) in m.actions.enumerated() { out.append("    \(i + 1). \(a)") }
         } else {
-            out.append("diff \(d.spec.name): no mismatch: \(d.comparisons) operations compared on both engines "
+            out.append("diff \(d.spec.name): " + (d.incomplete.map { "incomplete (\($0.rawValue)), no mismatch so far: " } ?? "no mismatch: ")
+                       + "\(d.comparisons) operations compared on both engines "
                        + "(\(d.bfsStates) spec states breadth-first with every action; \(d.runs) random runs x \(d.settings.steps) steps, seed \(d.settings.seed)) "
                        + String(format: "in %.2f s", d.seconds))
         }
@@ -23,6 +24,7 @@ public enum DiffReport {
             "spec": d.spec.name, "verdict": d.verdict, "comparisons": d.comparisons, "bfsStates": d.bfsStates,
             "runs": d.runs, "steps": d.settings.steps, "seed": d.settings.seed, "seconds": d.seconds,
         ]
+        if let why = d.incomplete { o["incomplete"] = why.rawValue }
         if let m = d.mismatch { o["mismatch"] = ["phase": m.phase, "what": m.what, "actions": m.actions] as [String: Any] }
         return jsonText(o)
     }

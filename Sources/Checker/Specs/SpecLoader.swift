@@ -48,12 +48,6 @@ public enum SpecLoader {
             let line = 1 + (String(decoding: good, as: UTF8.self).prefix { $0 != "\u{FFFD}" }.filter { $0 == "\n" }.count)
             throw SpecError(file: file, line: line, key: "file", message: "not UTF-8 text")
         }
-        // Control characters (and NEL, U+2028, U+2029, which YAML counts as line breaks and
-        // editors do not, so every later line number would be off) are refused outright.
-        if let (u, line) = text.firstDisallowedControl() {
-            throw SpecError(file: file, line: line, key: "file",
-                            message: "contains the control character U+\(String(format: "%04X", u.value)) (only tab, newline and carriage return are allowed)")
-        }
         return text
     }
 
@@ -221,6 +215,12 @@ public enum SpecLoader {
 
     /// The YAML document of a spec or scenario file; a syntax error is `FILE:LINE: yaml: ...`.
     static func document(_ text: String, file: String) throws(SpecError) -> Node {
+        // Control characters (and NEL, U+2028, U+2029, which YAML counts as line breaks and
+        // editors do not, so every later line number would be off) are refused outright.
+        if let (u, line) = text.firstDisallowedControl() {
+            throw SpecError(file: file, line: line, key: "file",
+                            message: "contains the control character U+\(String(format: "%04X", u.value)) (only tab, newline and carriage return are allowed)")
+        }
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw SpecError(file: file, line: 1, key: "file", message: "empty file")
