@@ -27,8 +27,9 @@ import Testing
 
     struct Run { let code: Int32; let signalled: Bool; let timedOut: Bool; let out: String; let err: String }
 
-    /// Runs the binary with a time limit (a hang is a failure, not a stuck suite).
-    static func run(_ args: [String], seconds: Double = 30) throws -> Run {
+    /// Runs the binary with a time limit (a hang is a failure, not a stuck suite); with
+    /// `signal`, sends it that signal after `after` seconds.
+    static func run(_ args: [String], seconds: Double = 30, signal: Int32? = nil, after: Double = 0) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try #require(CommandLineTests.binary, "build the mmucheck product first"))
         p.arguments = args
@@ -41,6 +42,10 @@ import Testing
         p.standardOutput = FileHandle(forWritingAtPath: outFile)
         p.standardError = FileHandle(forWritingAtPath: errFile)
         try p.run()
+        if let signal {
+            usleep(UInt32(after * 1_000_000))
+            kill(p.processIdentifier, signal)
+        }
         let deadline = Date().addingTimeInterval(seconds)
         var timedOut = false
         while p.isRunning {

@@ -104,7 +104,7 @@ import MMUSpec
         for (args, sig) in [(["replay", trace], SIGINT),
                             (["diff", "specs/hypervisor-small.yaml", "--runs", "1000000", "--states", "0"], SIGTERM),
                             (["bench", "specs/bench/hypervisor-spin-2-levels.yaml", "--repeat", "3"], SIGINT)] {
-            let r = try Self.signalled(args, sig, after: 1.0)
+            let r = try FuzzTests.run(args, seconds: 120, signal: sig, after: 1.0)
             #expect(r.code == 3, "\(args): exit \(r.code): \(r.out.suffix(300)) \(r.err.suffix(300))")
             if args[0] == "replay" {
                 #expect(r.out.contains("interrupted (Ctrl-C) after") && r.out.contains("  0. initial state: all invariants hold"), "\(r.out.suffix(300))")
@@ -112,27 +112,6 @@ import MMUSpec
                 #expect(!r.out.isEmpty, "\(args): no summary")
             }
         }
-    }
-
-    /// Starts the binary, sends `sig` after `after` seconds, waits.
-    static func signalled(_ args: [String], _ sig: Int32, after: Double) throws -> (code: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try #require(CommandLineTests.binary))
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: root)
-        let outFile = tmp + "/mmucheck-sig-\(getpid()).out", errFile = outFile + ".err"
-        FileManager.default.createFile(atPath: outFile, contents: nil)
-        FileManager.default.createFile(atPath: errFile, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: outFile); try? FileManager.default.removeItem(atPath: errFile) }
-        p.standardOutput = FileHandle(forWritingAtPath: outFile)
-        p.standardError = FileHandle(forWritingAtPath: errFile)
-        try p.run()
-        usleep(UInt32(after * 1_000_000))
-        kill(p.processIdentifier, sig)
-        p.waitUntilExit()
-        let o = (try? Data(contentsOf: URL(fileURLWithPath: outFile))) ?? Data()
-        let e = (try? Data(contentsOf: URL(fileURLWithPath: errFile))) ?? Data()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
     // MARK: 7, 9. traces

@@ -25,6 +25,20 @@ import MMUSpec
 
     """
 
+    /// A batch whose second pin fails (done: 2 is wrong), then a step whose breaks: is wrong.
+    static let doneAndBreaks = """
+        steps:
+          - batch:
+              - pin: {level: 2, mfn: f0}
+              - pin: {level: 2, mfn: f0}
+            expect: -EINVAL
+            done: 2
+
+        """
+
+    /// A 32-bit PV guest's machine (compat-l3), before start: and steps:.
+    static let compat = "model: hypervisor\nsizes: {levels: 3, entries-per-table: 4, machine-frames: 3, pfns: 3}\nfeatures: {compat-l3: true}\n"
+
     // MARK: - The shipped scenarios
 
     @Test("every shipped scenario matches Xen's answers, hypervisor ones on both engines")
@@ -146,13 +160,7 @@ import MMUSpec
 
     @Test("assert:, breaks: and done: are checked, and each can fail")
     func assertionsBreaksAndDoneAreChecked() throws {
-        let s = try Self.parse(Self.small + """
-        steps:
-          - batch:
-              - pin: {level: 2, mfn: f0}
-              - pin: {level: 2, mfn: f0}
-            expect: -EINVAL
-            done: 2
+        let s = try Self.parse(Self.small + Self.doneAndBreaks + """
           - mmu-update: {ptr: f1.0, val: {present, -> f2}}
             assert: {frames: {1: {type: L1, type-count: 3, entries: {0: none}}}, cr3: [f1], m2p: {1: 0}}
           - tlb-flush:
@@ -249,10 +257,7 @@ import MMUSpec
         #expect(e == nil)
         let bad = Self.error(Self.small + "start:\n  frames:\n    0: {type: L2, pinned: true, type-count: 3}\nsteps:\n  - tlb-flush:\n")
         #expect(bad?.key == "start.frames.0.type-count" && bad?.line == 6 && bad?.message.contains("give 1, not 3") == true, "\(String(describing: bad))")
-        let compat = Self.error("""
-        model: hypervisor
-        sizes: {levels: 3, entries-per-table: 4, machine-frames: 3, pfns: 3}
-        features: {compat-l3: true}
+        let compat = Self.error(Self.compat + """
         start:
           frames:
             0: {type: L3, pinned: true, entries: {0: {present, -> f1}}}
@@ -345,10 +350,7 @@ import MMUSpec
             let e = Self.error("spec: ../guest-pae.yaml\nstart:\n" + body + "steps:\n  - leave-lazy-cpu: {cpu: 0}\n")
             #expect(e?.message.contains(words) == true, "\(String(describing: e))")
         }
-        let shared = Self.error("""
-        model: hypervisor
-        sizes: {levels: 3, entries-per-table: 4, machine-frames: 3, pfns: 3}
-        features: {compat-l3: true}
+        let shared = Self.error(Self.compat + """
         start:
           frames:
             0: {type: L3, pinned: true, entries: {3: {present, rw, user, -> f1}}}
@@ -362,13 +364,7 @@ import MMUSpec
 
     @Test("mismatches name the line of the entry, done: and breaks: that did not hold")
     func mismatchLines() throws {
-        let s = try Self.parse(Self.small + """
-        steps:
-          - batch:
-              - pin: {level: 2, mfn: f0}
-              - pin: {level: 2, mfn: f0}
-            expect: -EINVAL
-            done: 2
+        let s = try Self.parse(Self.small + Self.doneAndBreaks + """
           - tlb-flush:
             breaks: [counts-match]
             assert:

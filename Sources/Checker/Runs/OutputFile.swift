@@ -42,7 +42,7 @@ public enum OutputFile {
         var template = Array(((dir.isEmpty ? "." : dir) + "/.mmucheck-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw OutputFileError(path: path, message: "cannot create a temporary file beside it (\(String(cString: strerror(errno))))") }
-        let tmp = String(cString: template)
+        let tmp = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var keep = false
         defer { if !keep { unlink(tmp) } }
         var st = stat()

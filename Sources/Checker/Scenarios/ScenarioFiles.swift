@@ -6,20 +6,11 @@ public enum ScenarioFiles {
     public static func load(paths: [String]) throws(SpecError) -> [Scenario] {
         var files: [String] = []
         for p in paths {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
-                throw SpecError(file: p, line: 0, key: "path", message: "no such file or directory")
-            }
-            if isDir.boolValue {
+            if try InputPaths.isDirectory(p) {
                 // The directory's scenarios (files with steps:; specs beside them are skipped),
                 // and those of its scenarios/ folder, as `check` finds them.
-                func yaml(_ d: String) -> [String] {
-                    ((try? FileManager.default.contentsOfDirectory(atPath: d)) ?? [])
-                        .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
-                        .map { (d as NSString).appendingPathComponent($0) }
-                }
-                var found = yaml(p).filter(ScenarioLoader.isScenario(file:))
-                if let beside = beside(specDirectory: p) { found += yaml(beside) }
+                var found = InputPaths.yamlFiles(in: p).filter(ScenarioLoader.isScenario(file:))
+                if let beside = beside(specDirectory: p) { found += InputPaths.yamlFiles(in: beside) }
                 if found.isEmpty { throw SpecError(file: p, line: 0, key: "path", message: "no scenario files (.yaml files with steps:) in this directory or its scenarios/ folder") }
                 files += found
             } else {
@@ -49,23 +40,14 @@ public enum CheckInputs {
             if ScenarioLoader.isScenario(file: f) { scenarioFiles.append(f) } else { specFiles.append(f) }
         }
         for p in paths {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
-                throw SpecError(file: p, line: 0, key: "path", message: "no such file or directory")
-            }
-            guard isDir.boolValue else { classify(p); continue }
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
-            let found = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            guard try InputPaths.isDirectory(p) else { classify(p); continue }
+            let found = InputPaths.yamlFiles(in: p)
             let beside = ScenarioFiles.beside(specDirectory: p)
             if found.isEmpty && beside == nil {
                 throw SpecError(file: p, line: 0, key: "path", message: "no .yaml spec or scenario files in this directory")
             }
-            for n in found { classify((p as NSString).appendingPathComponent(n)) }
-            if let beside {
-                let more = ((try? FileManager.default.contentsOfDirectory(atPath: beside)) ?? [])
-                    .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
-                scenarioFiles += more.map { (beside as NSString).appendingPathComponent($0) }
-            }
+            found.forEach(classify)
+            if let beside { scenarioFiles += InputPaths.yamlFiles(in: beside) }
         }
         var specs: [CheckSpec] = []
         for f in specFiles { specs.append(try SpecLoader.load(file: f)) }

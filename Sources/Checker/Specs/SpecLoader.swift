@@ -10,17 +10,12 @@ public enum SpecLoader {
     public static func load(paths: [String]) throws(SpecError) -> [CheckSpec] {
         var files: [String] = []
         for p in paths {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
-                throw SpecError(file: p, line: 0, key: "path", message: "no such file or directory")
-            }
-            if isDir.boolValue {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
-                let found = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            if try InputPaths.isDirectory(p) {
+                let found = InputPaths.yamlFiles(in: p)
                 if found.isEmpty {
                     throw SpecError(file: p, line: 0, key: "path", message: "no .yaml spec files in this directory")
                 }
-                files += found.map { (p as NSString).appendingPathComponent($0) }
+                files += found
             } else {
                 files.append(p)
             }
