@@ -87,3 +87,27 @@ func loadHypervisorSpec(_ path: String, command: String, why: String) throws -> 
     }
     return loaded
 }
+
+/// Ctrl-C (SIGINT) and SIGTERM stop any long run at its next step: every subcommand then
+/// prints what it did and exits 3 ("incomplete"). A second signal exits at once (128 + the
+/// signal), for a run stuck where it does not look (a single long solver call).
+func installInterruptHandler() {
+    _ = ExplorerInterrupt.flag.pointee   // initialised here, not in the handler
+    // A parent may have started us with these signals blocked (a blocked mask is inherited):
+    // unblock them, or Ctrl-C and SIGTERM would never arrive.
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    sigaddset(&set, SIGTERM)
+    sigprocmask(SIG_UNBLOCK, &set, nil)
+    for sig in [SIGINT, SIGTERM] {
+        signal(sig) { s in
+            if ExplorerInterrupt.flag.pointee != 0 { _exit(128 + s) }
+            ExplorerInterrupt.flag.pointee = s
+        }
+    }
+}
+
+/// Whether Ctrl-C or SIGTERM has asked the run to stop, and how to say so.
+var interrupted: Bool { ExplorerInterrupt.flag.pointee != 0 }
+var interruptName: String { ExplorerInterrupt.flag.pointee == SIGTERM ? "SIGTERM" : "Ctrl-C" }

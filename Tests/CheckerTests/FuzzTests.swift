@@ -118,71 +118,59 @@ import Testing
         }
     }
 
-    @Test("mutated spec files: exit 0 or 2, FILE:LINE: key: on 2, never a signal or a hang")
-    func mutatedSpecs() throws {
-        var rng = Rng(state: 0x5EED_0001)
-        let seeds = Self.files("specs", ".yaml") + Self.files("specs/quick", ".yaml") + Self.files("specs/bench", ".yaml")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-fuzz-specs-\(getpid())").path
+    /// One campaign: `count` mutants of `seeds` (each edited by `edit`, written as
+    /// `NAME-K.EXT`), each run with the arguments `args(k, file)` and judged against the exit
+    /// codes `allowed(k)`. Returns the exit codes seen, for a check that enough were bad input.
+    static func campaign(_ name: String, seeds: [String], count: Int, seed: UInt64,
+                         edit: (String, inout Rng) -> String = { t, _ in t },
+                         args: (Int, String) -> [String], allowed: (Int) -> Set<Int32>) throws -> [Int32: Int] {
+        var rng = Rng(state: seed)
+        let ext = (seeds.first.map { ($0 as NSString).pathExtension } ?? "yaml")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-fuzz-\(name)-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var failures: [String] = []
         var exits: [Int32: Int] = [:]
-        let count = 300 * Self.scale
         for k in 0..<count {
-            let seed = try String(contentsOfFile: rng.pick(seeds), encoding: .utf8)
-            let text = Self.mutate(seed, &rng)
-            let f = dir + "/spec-\(k).yaml"
+            let text = edit(Self.mutate(try String(contentsOfFile: rng.pick(seeds), encoding: .utf8), &rng), &rng)
+            let f = dir + "/\(name)-\(k).\(ext)"
             try text.write(toFile: f, atomically: true, encoding: .utf8)
-            // list reads the spec and builds nothing big; explore runs it under tight bounds.
-            let r = try Self.run(k % 3 == 0 ? ["explore", f, "--quiet", "--max-states", "300", "--seconds", "2"] : ["list", f])
+            let r = try Self.run(args(k, f))
             exits[r.code, default: 0] += 1
-            Self.judge(r, file: f, allowed: k % 3 == 0 ? [0, 1, 2, 3] : [0, 2], input: text, &failures)
+            Self.judge(r, file: f, allowed: allowed(k), input: text, &failures)
         }
-        #expect(failures.isEmpty, "\(failures.count) of \(count) failed; first:\n\(failures.first ?? "")")
+        #expect(failures.isEmpty, "\(name): \(failures.count) of \(count) failed; first:\n\(failures.first ?? "")")
+        return exits
+    }
+
+    @Test("mutated spec files: exit 0 or 2, FILE:LINE: key: on 2, never a signal or a hang")
+    func mutatedSpecs() throws {
+        let count = 300 * Self.scale
+        // list reads the spec and builds nothing big; a third are explored under tight bounds.
+        let exits = try Self.campaign("spec", seeds: Self.files("specs", ".yaml") + Self.files("specs/quick", ".yaml") + Self.files("specs/bench", ".yaml"),
+                                      count: count, seed: 0x5EED_0001,
+                                      args: { k, f in k % 3 == 0 ? ["explore", f, "--quiet", "--max-states", "300", "--seconds", "2"] : ["list", f] },
+                                      allowed: { k in k % 3 == 0 ? [0, 1, 2, 3] : [0, 2] })
         #expect((exits[2] ?? 0) > count / 4, "too few mutants were bad input: \(exits)")
     }
 
     @Test("mutated scenario files: exit 0, 1 or 2, FILE:LINE: key: on 2, never a signal or a hang")
     func mutatedScenarios() throws {
-        var rng = Rng(state: 0x5EED_0002)
-        let seeds = Self.files("specs/scenarios", ".yaml")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-fuzz-scenarios-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var failures: [String] = []
-        let count = 150 * Self.scale
-        for k in 0..<count {
-            let text = Self.mutate(try String(contentsOfFile: rng.pick(seeds), encoding: .utf8), &rng)
-                .replacingOccurrences(of: "spec: ../", with: "spec: \(Self.root)/specs/")
-            let f = dir + "/scenario-\(k).yaml"
-            try text.write(toFile: f, atomically: true, encoding: .utf8)
-            Self.judge(try Self.run(["scenario", f]), file: f, allowed: [0, 1, 2], input: text, &failures)
-        }
-        #expect(failures.isEmpty, "\(failures.count) of \(count) failed; first:\n\(failures.first ?? "")")
+        _ = try Self.campaign("scenario", seeds: Self.files("specs/scenarios", ".yaml"), count: 150 * Self.scale, seed: 0x5EED_0002,
+                              edit: { t, _ in t.replacingOccurrences(of: "spec: ../", with: "spec: \(Self.root)/specs/") },
+                              args: { _, f in ["scenario", f] }, allowed: { _ in [0, 1, 2] })
     }
 
     @Test("mutated traces: exit 0, 1, 2 or 3, FILE:LINE: key: on 2, never a signal or a hang")
     func mutatedTraces() throws {
-        var rng = Rng(state: 0x5EED_0003)
         let seeds = Self.files("Tests/CheckerTests/Golden", ".json")
         #expect(seeds.count >= 3)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-fuzz-traces-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var failures: [String] = []
-        var exits: [Int32: Int] = [:]
         let count = 250 * Self.scale
-        for k in 0..<count {
-            var text = Self.mutate(try String(contentsOfFile: rng.pick(seeds), encoding: .utf8), &rng)
-            // Also compact JSON: the same text on one line.
-            if rng.below(4) == 0 { text = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined() }
-            let f = dir + "/trace-\(k).json"
-            try text.write(toFile: f, atomically: true, encoding: .utf8)
-            let r = try Self.run(["replay", f] + (k % 2 == 0 ? ["--engine", "auto"] : []))
-            exits[r.code, default: 0] += 1
-            Self.judge(r, file: f, allowed: [0, 1, 2, 3], input: text, &failures)
-        }
-        #expect(failures.isEmpty, "\(failures.count) of \(count) failed; first:\n\(failures.first ?? "")")
+        // A quarter also compacted to one line: the same JSON, laid out as the tool never writes it.
+        let exits = try Self.campaign("trace", seeds: seeds, count: count, seed: 0x5EED_0003,
+                                      edit: { t, rng in rng.below(4) == 0 ? t.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined() : t },
+                                      args: { k, f in ["replay", f] + (k % 2 == 0 ? ["--engine", "auto"] : []) },
+                                      allowed: { _ in [0, 1, 2, 3] })
         #expect((exits[2] ?? 0) > count / 4, "too few mutants were bad input: \(exits)")
     }
 

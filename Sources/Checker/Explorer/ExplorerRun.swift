@@ -21,6 +21,8 @@ extension Explorer {
         let clock: ContinuousClock
         let start: ContinuousClock.Instant
         let invariants: [NamedInvariant<M.State>]
+        /// `options.memoryCeiling`, read once (the default asks the system for its memory).
+        let memoryCeiling: UInt64
 
         /// The visited set: fingerprints, or (`fullStates`) each state's key with its index.
         let table = FingerprintTable()
@@ -70,6 +72,7 @@ extension Explorer {
             self.explorer = explorer
             let options = explorer.options
             self.options = options
+            memoryCeiling = options.memoryCeiling
             self.interrupt = interrupt
             self.progress = progress
             links = TraceLinks(inMemory: options.fullStates)
@@ -317,7 +320,7 @@ extension Explorer {
             stats.seconds = now
             if interrupt.pointee != 0 { incomplete = .interrupted; return true }
             if let maxSeconds = options.maxSeconds, now >= maxSeconds { incomplete = .timeLimit; return true }
-            if residentBytes() + UInt64(options.fullStates ? 0 : table.growthBytesSoon) >= options.memoryCeiling {
+            if residentBytes() + UInt64(options.fullStates ? 0 : table.growthBytesSoon) >= memoryCeiling {
                 incomplete = .memoryLimit; return true
             }
             if let progress, now - lastProgress >= options.progressInterval {

@@ -57,18 +57,18 @@ public enum TraceReader {
         // Every field of the configuration as JSON spells it: integers as integers, switches as
         // true / false (Foundation would read 2.0 or true as a number), no unknown key.
         if let c = meta["config"] as? [String: Any] {
-            let switches = ["recursiveEntries", "preserveAD", "saveRestore", "compatL3"]
-            let numbers = ["levels", "entriesPerTable", "machineFrames", "pfns", "vcpus", "mms", "taskSize", "fixaddrTop", "multicallBatch"]
+            let fields = configFields
             for (k, v) in c.sorted(by: { $0.key < $1.key }) {
-                if switches.contains(k) {
+                if fields.switches.contains(k) {
                     if StrictJSON.boolean(v) == nil { throw fail("#meta.config.\(k)", "expected true or false", near: "\"\(k)\"") }
-                } else if numbers.contains(k) {
+                } else if fields.numbers.contains(k) {
                     if StrictJSON.integer(v) == nil { throw fail("#meta.config.\(k)", "expected an integer", near: "\"\(k)\"") }
                 } else {
-                    throw fail("#meta.config.\(k)", "unknown key; expected: " + (numbers + switches).joined(separator: ", "), near: "\"\(k)\"")
+                    throw fail("#meta.config.\(k)", "unknown key; expected: " + fields.numbers.union(fields.switches).sorted().joined(separator: ", "),
+                               near: "\"\(k)\"")
                 }
             }
-            for k in numbers + switches.dropLast() where c[k] == nil {
+            for k in fields.required.sorted() where c[k] == nil {
                 throw fail("#meta.config.\(k)", "missing (a trace names every field of its configuration)", near: "\"config\"")
             }
         }
@@ -108,7 +108,7 @@ public enum TraceReader {
             for set in flags {
                 var f: PTEFlags = []
                 for n in set {
-                    guard let flag = PTEFlags.named.first(where: { $0.0 == n })?.1 else {
+                    guard let flag = PTEFlags(name: n) else {
                         throw fail("#meta.entryFlags", "unknown flag '\(n)'", near: "\"\(n)\"")
                     }
                     f.insert(flag)
@@ -169,6 +169,20 @@ public enum TraceReader {
         }
         return LoadedTrace(file: file, spec: spec, mutations: mutations, invariant: invariant, steps: steps)
     }
+
+    /// The fields of a configuration as traces write them, read off `MMUConfig`'s own
+    /// encoding (no second list): the switches, the integers, and those every trace has
+    /// (`compatL3` is written only when on).
+    static let configFields: (switches: Set<String>, numbers: Set<String>, required: Set<String>) = {
+        func fields(_ c: MMUConfig) -> [String: Any] {
+            (try? JSONEncoder().encode(c)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+        }
+        var on = MMUConfig()
+        on.compatL3 = true
+        let all = fields(on)
+        let switches = Set(all.keys.filter { StrictJSON.boolean(all[$0]) != nil })
+        return (switches, Set(all.keys).subtracting(switches), Set(fields(MMUConfig()).keys))
+    }()
 
     static func camel(_ kebab: String) -> String {
         let parts = kebab.split(separator: "-")

@@ -93,39 +93,33 @@ public enum ScenarioLoader {
     static func declareXen(_ m: [String: Node], into x: inout XenState, syntax: ScenarioSyntax) throws(SpecError) -> [Int: Int] {
         let r = syntax.r
         var frameLines: [Int: Int] = [:]
-        var statedCounts: [(mfn: Int, type: Bool, count: Int, node: Node)] = []
+        var statedCounts: [Assertion] = []
         if let frames = m["frames"] {
-            guard let fm = frames.mapping else { throw r.error(frames, "start.frames", "expected a mapping: FRAME: {type, validated, pinned, entries}") }
-            for (k, v) in fm {
-                let f = try syntax.frameKey(k, key: "start.frames")
-                guard frameLines[f] == nil else { throw r.error(k, "start.frames", "frame \(f) is declared twice") }
-                frameLines[f] = k.mark?.line ?? 0
-                x.frames[f] = Frame.zeroed(entries: syntax.config.entriesPerTable)
-                let key = "start.frames.\(f)"
-                let d = try r.mapping(v, key: key, allowed: frameKeys)
-                if let t = d["type"] {
-                    x.frames[f].type = try syntax.pageType(t, key: "\(key).type")
-                    if let level = x.frames[f].type.level, level > syntax.config.levels {
-                        throw r.error(t, "\(key).type", "an L\(level) table in a \(syntax.config.levels)-level machine")
+            let (facts, lines) = try frameFacts(frames, key: "start.frames", syntax: syntax)
+            frameLines = lines
+            for f in lines.keys { x.frames[f] = Frame.zeroed(entries: syntax.config.entriesPerTable) }
+            var saysValidated = Set<Int>()
+            for a in facts {
+                switch a.fact {
+                case .type(let f, let t):
+                    if let level = t.level, level > syntax.config.levels {
+                        throw SpecError(file: r.file, line: a.line, key: a.key, message: "an L\(level) table in a \(syntax.config.levels)-level machine")
                     }
+                    x.frames[f].type = t
+                case .validated(let f, let b): x.frames[f].validated = b; saysValidated.insert(f)
+                case .pinned(let f, let b): x.frames[f].pinned = b
+                case .owner(let f, let o): x.frames[f].owner = o
+                case .entry(let f, let slot, let e): x.frames[f].entries[slot] = e
+                case .typeCount, .generalCount: statedCounts.append(a)
+                case .cr3, .m2p, .p2m, .pagePinned, .bug: break
                 }
-                if let b = d["pinned"] { x.frames[f].pinned = try r.bool(b, key: "\(key).pinned") }
-                // A page table that is pinned or named with a type is in force unless it says not.
-                x.frames[f].validated = x.frames[f].type != .none
-                if let b = d["validated"] { x.frames[f].validated = try r.bool(b, key: "\(key).validated") }
-                if let o = d["owner"] {
-                    let s = try r.string(o, key: "\(key).owner")
-                    guard let owner = ["guest": Owner.guest, "xen": .xen][s] else { throw r.error(o, "\(key).owner", "expected guest or xen") }
-                    x.frames[f].owner = owner
-                    if owner == .xen, x.frames[f].pinned || x.frames[f].type != .none {
-                        throw r.error(o, "\(key).owner", "a frame of Xen's is no page table or data page of the guest: it takes no type and no pin here")
-                    }
-                }
-                if let e = d["entries"] {
-                    for (slot, value, _) in try entries(e, key: "\(key).entries", syntax: syntax) { x.frames[f].entries[slot] = value }
-                }
-                if let c = d["type-count"] { statedCounts.append((f, true, try r.int(c, key: "\(key).type-count"), c)) }
-                if let c = d["general-count"] { statedCounts.append((f, false, try r.int(c, key: "\(key).general-count"), c)) }
+            }
+            // A frame named with a type is in force unless it says not.
+            for f in lines.keys where !saysValidated.contains(f) { x.frames[f].validated = x.frames[f].type != .none }
+            for a in facts {
+                guard case .owner(let f, .xen) = a.fact, x.frames[f].pinned || x.frames[f].type != .none else { continue }
+                throw SpecError(file: r.file, line: a.line, key: a.key,
+                                message: "a frame of Xen's is no page table or data page of the guest: it takes no type and no pin here")
             }
         }
         if let c = m["cr3"] {
@@ -145,11 +139,16 @@ public enum ScenarioLoader {
             }
         }
         let types = x.typeCounts(), generals = x.generalCounts()
-        for c in statedCounts {
-            let actual = c.type ? types[c.mfn] : generals[c.mfn]
-            if actual != c.count {
-                throw r.error(c.node, "start.frames.\(c.mfn).\(c.type ? "type-count" : "general-count")",
-                              "the references of this state give \(actual), not \(c.count) (counts are derived from the entries, pins and cr3s)")
+        for a in statedCounts {
+            let (actual, stated): (Int, Int)
+            switch a.fact {
+            case .typeCount(let f, let c): (actual, stated) = (types[f], c)
+            case .generalCount(let f, let c): (actual, stated) = (generals[f], c)
+            default: continue
+            }
+            if actual != stated {
+                throw SpecError(file: r.file, line: a.line, key: a.key,
+                                message: "the references of this state give \(actual), not \(stated) (counts are derived from the entries, pins and cr3s)")
             }
         }
         return frameLines
@@ -171,14 +170,12 @@ public enum ScenarioLoader {
             throw SpecError(file: r.file, line: line(of: why), key: "start",
                             message: "Xen cannot be in this state: \(inv.rawValue): \(why)")
         }
-        if x.config.compatL3 {
-            // create_pae_xen_mappings: the L2 in slot 3 of a validated L3 is that L3's alone.
-            let counts = x.typeCounts()
-            for (f, frame) in x.frames.enumerated() where frame.type == .l3 && frame.validated {
-                if let e = x.entry(f, 3), e.isPresent, x.isFrame(e.frame), counts[e.frame] != 1 {
-                    throw SpecError(file: r.file, line: frameLines[f] ?? n.mark?.line ?? 0, key: "start",
-                                    message: "Xen cannot be in this state: the L2 in slot 3 of the L3 frame \(f) (frame \(e.frame)) is shared (create_pae_xen_mappings)")
-                }
+        // Validation's create_pae_xen_mappings rule holds of every validated L3 Xen keeps.
+        let counts = x.typeCounts()
+        for (f, frame) in x.frames.enumerated() where frame.type == .l3 && frame.validated {
+            if let l2 = x.sharedSlot3L2(ofL3: f, counts: counts) {
+                throw SpecError(file: r.file, line: frameLines[f] ?? n.mark?.line ?? 0, key: "start",
+                                message: "Xen cannot be in this state: the L2 in slot 3 of the L3 frame \(f) (frame \(l2)) is shared (create_pae_xen_mappings)")
             }
         }
     }
@@ -193,30 +190,22 @@ public enum ScenarioLoader {
         var g = GuestState(config: syntax.config)
         if let bug = g.bug { throw r.error(n, "start", "the guest does not boot in this configuration: \(bug)") }
         let frameLines = try declareXen(m, into: &g.xen, syntax: syntax)
-        func pfn(_ v: Node, _ key: String) throws(SpecError) -> Int {
-            if let s = v.scalar?.string, s.hasPrefix("p"), let p = Int(s.dropFirst()) { return p }
-            return try r.int(v, key: key)
+        // Every pfn below goes through `syntax.pfn`: in range, refused at its own line.
+        var entries = (0..<syntax.config.pfns).map { g.pfnToMFN($0) }
+        for a in try guestFacts(m, key: "start", syntax: syntax) {
+            switch a.fact {
+            case .p2m(let q, let mfn): entries[q] = mfn
+            case .pagePinned(let q, true): g.pagePinned.insert(q)
+            case .pagePinned(let q, false): g.pagePinned.remove(q)
+            default: break
+            }
         }
         if let p = m["p2m"] {
-            guard let pm = p.mapping else { throw r.error(p, "start.p2m", "expected PFN: MFN lines (INVALID for none)") }
-            var entries = (0..<syntax.config.pfns).map { g.pfnToMFN($0) }
-            for (k, v) in pm {
-                let q = try pfn(k, "start.p2m")
-                guard entries.indices.contains(q) else { throw r.error(k, "start.p2m", "pfn \(q) is not a pfn of the guest (0...\(syntax.config.pfns - 1))") }
-                entries[q] = v.scalar?.string == "INVALID" ? P2M.invalidEntry : try syntax.mfn(v, key: "start.p2m.\(q)")
-            }
             var table = P2M(maxDomainPages: syntax.config.pfns)
             for (q, mfn) in entries.enumerated() where mfn != P2M.invalidEntry {
                 if let e = table.setPhysToMachine(q, mfn) { throw r.error(p, "start.p2m", "set_phys_to_machine(\(q), \(mfn)) fails: \(e)") }
             }
             g.p2m = table
-        }
-        if let p = m["page-pinned"] {
-            guard let pm = p.mapping else { throw r.error(p, "start.page-pinned", "expected PFN: true|false lines") }
-            for (k, v) in pm {
-                let q = try pfn(k, "start.page-pinned")
-                if try r.bool(v, key: "start.page-pinned.\(q)") { g.pagePinned.insert(q) } else { g.pagePinned.remove(q) }
-            }
         }
         if let mmsNode = m["mms"] {
             guard let mm = mmsNode.mapping else { throw r.error(mmsNode, "start.mms", "expected MM: {pgd, tables, cpu-vm-mask, exited} or MM: free lines") }
@@ -229,11 +218,11 @@ public enum ScenarioLoader {
                 let key = "start.mms.\(i)"
                 let d = try r.mapping(v, key: key, allowed: mmKeys)
                 guard let pgdNode = d["pgd"] else { throw r.error(v, key, "missing pgd: (the pgd's pfn)") }
-                var s = MMStruct(pgd: try pfn(pgdNode, "\(key).pgd"), tablePages: [:])
+                var s = MMStruct(pgd: try syntax.pfn(pgdNode, key: "\(key).pgd"), tablePages: [:])
                 if let t = d["tables"] {
                     guard let tm = t.mapping else { throw r.error(t, "\(key).tables", "expected PFN: pgd|pud|pmd|pte lines") }
                     for (tk, tv) in tm {
-                        let q = try pfn(tk, "\(key).tables")
+                        let q = try syntax.pfn(tk, key: "\(key).tables")
                         let name = try r.string(tv, key: "\(key).tables.\(q)")
                         guard let level = PTLevel.allCases.first(where: { $0.rawValue == "PT_" + name.uppercased() }) else {
                             throw r.error(tv, "\(key).tables.\(q)", "expected pgd, pud, pmd or pte")
@@ -259,18 +248,16 @@ public enum ScenarioLoader {
                 if let x = d["mm"] { g.cpus[c].currentMM = x.scalar?.string == "none" ? nil : try r.int(x, key: "\(key).mm", range: 0...(g.mms.count - 1)) }
                 if let x = d["active-mm"] { g.cpus[c].activeMM = try r.int(x, key: "\(key).active-mm", range: 0...(g.mms.count - 1)) }
                 if let x = d["lazy-tlb"] { g.cpus[c].tlbLazy = try r.bool(x, key: "\(key).lazy-tlb") }
-                if let x = d["xen-cr3"] { g.cpus[c].xenCR3 = try pfn(x, "\(key).xen-cr3") }
-                if let x = d["xen-current-cr3"] { g.cpus[c].xenCurrentCR3 = try pfn(x, "\(key).xen-current-cr3") }
+                if let x = d["xen-cr3"] { g.cpus[c].xenCR3 = try syntax.pfn(x, key: "\(key).xen-cr3") }
+                if let x = d["xen-current-cr3"] { g.cpus[c].xenCurrentCR3 = try syntax.pfn(x, key: "\(key).xen-current-cr3") }
             }
         }
         try checkXen(g.xen, n: n, frameLines: frameLines, syntax: syntax)
         // What the guest's own bookkeeping must say before any invariant is asked.
-        let pfns = 0..<syntax.config.pfns
         var owner: [Int: Int] = [:]
         for (i, mm) in g.mms.enumerated() {
             guard let mm else { continue }
             for p in [mm.pgd] + Array(mm.tablePages.keys) {
-                guard pfns.contains(p) else { throw r.error(n, "start.mms.\(i)", "page \(p) is not a pfn of the guest (0...\(syntax.config.pfns - 1))") }
                 if let j = owner[p], j != i { throw r.error(n, "start.mms.\(i)", "page \(p) is already a table of mm \(j)") }
                 owner[p] = i
             }
@@ -284,9 +271,6 @@ public enum ScenarioLoader {
                 throw r.error(n, "start.cpus.\(c).active-mm", "mm \(cpu.activeMM) does not exist")
             }
             if let m = cpu.currentMM, m != cpu.activeMM { throw r.error(n, "start.cpus.\(c)", "a CPU running mm \(m) has it as its active mm") }
-            for p in [cpu.xenCR3, cpu.xenCurrentCR3] where !pfns.contains(p) {
-                throw r.error(n, "start.cpus.\(c)", "xen_cr3 page \(p) is not a pfn of the guest")
-            }
         }
         for inv in Invariant.guestLevel {
             if let why = g.check(inv) {
@@ -555,15 +539,11 @@ public enum ScenarioLoader {
         case "decrease-reservation": return .decreaseReservation(cpu: c, pfn: try int("pfn"))
         case "increase-reservation": return .increaseReservation(cpu: c, pfn: try int("pfn"))
         case "set-pte-mfn":
-            let f = try need("flags")
             var flags: PTEFlags = []
+            let f = try need("flags")
             for item in f.sequence.map(Array.init) ?? [f] {
-                let s = try r.string(item, key: "\(key).flags")
-                for part in s.split(separator: "|") {
-                    guard let flag = PTEFlags.named.first(where: { $0.0 == part })?.1 else {
-                        throw r.error(item, "\(key).flags", "unknown flag '\(part)'; known: " + PTEFlags.named.map(\.0).joined(separator: ", "))
-                    }
-                    flags.insert(flag)
+                for part in try r.string(item, key: "\(key).flags").split(separator: "|") {
+                    flags.formUnion(try r.flag(String(part), item, key: "\(key).flags"))
                 }
             }
             return .setPteMFN(cpu: c, va: try va(), mfn: try syntax.mfn(try need("mfn"), key: "\(key).mfn"), flags: flags)
@@ -638,47 +618,64 @@ public enum ScenarioLoader {
         let m = try r.mapping(n, key: key, allowed: stateKeys + (level == .guest ? guestStateKeys : []))
         var out: [Assertion] = []
         func add(_ f: Assertion.Fact, _ at: Node, _ k: String) { out.append(Assertion(fact: f, line: at.mark?.line ?? 0, key: k)) }
-        if let frames = m["frames"] {
-            guard let fm = frames.mapping else { throw r.error(frames, "\(key).frames", "expected FRAME: {type, ...} lines") }
-            for (k, v) in fm {
-                let f = try syntax.frameKey(k, key: "\(key).frames")
-                let fk = "\(key).frames.\(f)"
-                let d = try r.mapping(v, key: fk, allowed: frameKeys)
-                if let t = d["type"] { add(.type(mfn: f, try syntax.pageType(t, key: "\(fk).type")), t, "\(fk).type") }
-                if let b = d["validated"] { add(.validated(mfn: f, try r.bool(b, key: "\(fk).validated")), b, "\(fk).validated") }
-                if let b = d["pinned"] { add(.pinned(mfn: f, try r.bool(b, key: "\(fk).pinned")), b, "\(fk).pinned") }
-                if let o = d["owner"] {
-                    let s = try r.string(o, key: "\(fk).owner")
-                    guard let owner = ["guest": Owner.guest, "xen": .xen][s] else { throw r.error(o, "\(fk).owner", "expected guest or xen") }
-                    add(.owner(mfn: f, owner), o, "\(fk).owner")
-                }
-                if let c = d["type-count"] { add(.typeCount(mfn: f, try r.int(c, key: "\(fk).type-count")), c, "\(fk).type-count") }
-                if let c = d["general-count"] { add(.generalCount(mfn: f, try r.int(c, key: "\(fk).general-count")), c, "\(fk).general-count") }
-                if let e = d["entries"] {
-                    for (slot, value, line) in try entries(e, key: "\(fk).entries", syntax: syntax) {
-                        out.append(Assertion(fact: .entry(mfn: f, slot: slot, value), line: line, key: "\(fk).entries.\(slot)"))
-                    }
+        if let frames = m["frames"] { out += try frameFacts(frames, key: "\(key).frames", syntax: syntax).facts }
+        if let c = m["cr3"] { for (v, root) in try cr3s(c, key: "\(key).cr3", syntax: syntax) { add(.cr3(vcpu: v, root), c, "\(key).cr3") } }
+        if let p = m["m2p"] { for (mfn, pfn, node) in try m2ps(p, key: "\(key).m2p", syntax: syntax) { add(.m2p(mfn: mfn, pfn), node, "\(key).m2p.\(mfn)") } }
+        out += try guestFacts(m, key: key, syntax: syntax)
+        if let b = m["bug"] { add(.bug(try r.bool(b, key: "\(key).bug")), b, "\(key).bug") }
+        return out
+    }
+
+    /// The facts a `frames:` mapping states (`FRAME: {type, validated, pinned, owner,
+    /// type-count, general-count, entries}`), each at its own line, and the line of each
+    /// frame's key: read once, checked by `assert:` and applied by `start:`.
+    static func frameFacts(_ frames: Node, key: String, syntax: ScenarioSyntax) throws(SpecError) -> (facts: [Assertion], lines: [Int: Int]) {
+        let r = syntax.r
+        guard let fm = frames.mapping else { throw r.error(frames, key, "expected FRAME: {type, validated, pinned, entries} lines") }
+        var facts: [Assertion] = []
+        var lines: [Int: Int] = [:]
+        for (k, v) in fm {
+            let f = try syntax.frameKey(k, key: key)
+            guard lines[f] == nil else { throw r.error(k, key, "frame \(f) is given twice") }
+            lines[f] = k.mark?.line ?? 0
+            let fk = "\(key).\(f)"
+            let d = try r.mapping(v, key: fk, allowed: frameKeys)
+            func add(_ fact: Assertion.Fact, _ at: Node, _ k: String) { facts.append(Assertion(fact: fact, line: at.mark?.line ?? 0, key: "\(fk).\(k)")) }
+            if let t = d["type"] { add(.type(mfn: f, try syntax.pageType(t, key: "\(fk).type")), t, "type") }
+            if let b = d["validated"] { add(.validated(mfn: f, try r.bool(b, key: "\(fk).validated")), b, "validated") }
+            if let b = d["pinned"] { add(.pinned(mfn: f, try r.bool(b, key: "\(fk).pinned")), b, "pinned") }
+            if let o = d["owner"] { add(.owner(mfn: f, try syntax.owner(o, key: "\(fk).owner")), o, "owner") }
+            if let c = d["type-count"] { add(.typeCount(mfn: f, try r.int(c, key: "\(fk).type-count")), c, "type-count") }
+            if let c = d["general-count"] { add(.generalCount(mfn: f, try r.int(c, key: "\(fk).general-count")), c, "general-count") }
+            if let e = d["entries"] {
+                for (slot, value, line) in try entries(e, key: "\(fk).entries", syntax: syntax) {
+                    facts.append(Assertion(fact: .entry(mfn: f, slot: slot, value), line: line, key: "\(fk).entries.\(slot)"))
                 }
             }
         }
-        if let c = m["cr3"] { for (v, root) in try cr3s(c, key: "\(key).cr3", syntax: syntax) { add(.cr3(vcpu: v, root), c, "\(key).cr3") } }
-        if let p = m["m2p"] { for (mfn, pfn, node) in try m2ps(p, key: "\(key).m2p", syntax: syntax) { add(.m2p(mfn: mfn, pfn), node, "\(key).m2p.\(mfn)") } }
+        return (facts, lines)
+    }
+
+    /// The `p2m:` and `page-pinned:` facts of a guest-level `start:` or `assert:` mapping.
+    static func guestFacts(_ m: [String: Node], key: String, syntax: ScenarioSyntax) throws(SpecError) -> [Assertion] {
+        let r = syntax.r
+        var out: [Assertion] = []
         if let p = m["p2m"] {
             guard let pm = p.mapping else { throw r.error(p, "\(key).p2m", "expected PFN: MFN lines (INVALID for none)") }
             for (k, v) in pm {
                 let pfn = try syntax.pfn(k, key: "\(key).p2m")
                 let mfn = v.scalar?.string == "INVALID" ? P2M.invalidEntry : try syntax.mfn(v, key: "\(key).p2m.\(pfn)")
-                add(.p2m(pfn: pfn, mfn), v, "\(key).p2m.\(pfn)")
+                out.append(Assertion(fact: .p2m(pfn: pfn, mfn), line: v.mark?.line ?? 0, key: "\(key).p2m.\(pfn)"))
             }
         }
         if let p = m["page-pinned"] {
             guard let pm = p.mapping else { throw r.error(p, "\(key).page-pinned", "expected PFN: true|false lines") }
             for (k, v) in pm {
                 let pfn = try syntax.pfn(k, key: "\(key).page-pinned")
-                add(.pagePinned(pfn: pfn, try r.bool(v, key: "\(key).page-pinned.\(pfn)")), v, "\(key).page-pinned.\(pfn)")
+                out.append(Assertion(fact: .pagePinned(pfn: pfn, try r.bool(v, key: "\(key).page-pinned.\(pfn)")), line: v.mark?.line ?? 0,
+                                     key: "\(key).page-pinned.\(pfn)"))
             }
         }
-        if let b = m["bug"] { add(.bug(try r.bool(b, key: "\(key).bug")), b, "\(key).bug") }
         return out
     }
 }

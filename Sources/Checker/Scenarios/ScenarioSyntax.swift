@@ -53,12 +53,7 @@ struct ScenarioSyntax {
             guard let v = Int(t) else { throw r.error(at, key, "expected -> \(want)N, got '-> \(text)'") }
             return v
         }
-        func flag(_ name: String, _ at: Node) throws(SpecError) -> PTEFlags {
-            guard let f = PTEFlags.named.first(where: { $0.0 == name })?.1 else {
-                throw r.error(at, key, "unknown flag '\(name)'; known: " + PTEFlags.named.map(\.0).joined(separator: ", "))
-            }
-            return f
-        }
+        func flag(_ name: String, _ at: Node) throws(SpecError) -> PTEFlags { try r.flag(name, at, key: key) }
         if let m = n.mapping {
             var flags: PTEFlags = []
             var frame: Int?
@@ -175,6 +170,13 @@ struct ScenarioSyntax {
             throw r.error(n, key, "frame \(m) is not a machine frame (0...\(config.machineFrames - 1))")
         }
         return m
+    }
+
+    /// A frame's owner: `guest` or `xen`.
+    func owner(_ n: Node, key: String) throws(SpecError) -> Owner {
+        let s = try r.string(n, key: key)
+        guard let o = ["guest": Owner.guest, "xen": .xen][s] else { throw r.error(n, key, "expected guest or xen") }
+        return o
     }
 
     /// A frame or none (a cr3, an m2p entry).

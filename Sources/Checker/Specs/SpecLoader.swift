@@ -112,12 +112,7 @@ public enum SpecLoader {
             for item in try r.sequence(flags, key: "entry-flags") {
                 var set: PTEFlags = []
                 for f in try r.sequence(item, key: "entry-flags") {
-                    let fname = try r.string(f, key: "entry-flags")
-                    guard let flag = PTEFlags.named.first(where: { $0.0 == fname })?.1 else {
-                        throw r.error(f, "entry-flags", "unknown flag '\(fname)'; known: "
-                                      + PTEFlags.named.map(\.0).joined(separator: ", "))
-                    }
-                    set.insert(flag)
+                    set.insert(try r.flag(try r.string(f, key: "entry-flags"), f, key: "entry-flags"))
                 }
                 guard !choices.contains(set) else {
                     throw r.error(item, "entry-flags", "the flag set [\(set)] is listed twice (an alias or a copy adds nothing but actions)")
@@ -355,6 +350,14 @@ public enum SpecLoader {
                 throw error(node, key, "must be in \(range.lowerBound)...\(range.upperBound), got \(v)")
             }
             return v
+        }
+
+        /// A flag by its name (`PTEFlags.named`).
+        func flag(_ name: String, _ node: Node, key: String) throws(SpecError) -> PTEFlags {
+            guard let f = PTEFlags(name: name) else {
+                throw error(node, key, "unknown flag '\(name)'; known: " + PTEFlags.named.map(\.0).joined(separator: ", "))
+            }
+            return f
         }
 
         func bool(_ node: Node, key: String) throws(SpecError) -> Bool {

@@ -74,6 +74,12 @@ public struct PTEFlags: OptionSet, Hashable, Sendable, Codable, CustomStringConv
         ("dirty", .dirty), ("pse", .pse), ("global", .global), ("avail", .avail), ("nx", .nx),
     ]
 
+    /// The flag named `name` (`PTEFlags.named`), nil if none is.
+    public init?(name: String) {
+        guard let f = PTEFlags.named.first(where: { $0.0 == name })?.1 else { return nil }
+        self = f
+    }
+
     public var description: String {
         let names = PTEFlags.named.filter { contains($0.1) }.map(\.0)
         return names.isEmpty ? "-" : names.joined(separator: "|")

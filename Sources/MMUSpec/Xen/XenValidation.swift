@@ -67,10 +67,16 @@ extension XenState {
             // promote_l3_table: each entry of a 32-bit guest's L3 is adjusted once checked.
             if compatL3(level) { frames[f].entries[slot] = frames[f].entries[slot].adjustedCompatL3 }
         }
-        if compatL3(level), let e = entry(f, 3), e.isPresent, isFrame(e.frame), typeCounts()[e.frame] != 1 {
-            // create_pae_xen_mappings: "PAE L3 3rd slot is shared" (the L2 holds Xen's mappings).
-            throw .einval
-        }
+        if compatL3(level), sharedSlot3L2(ofL3: f) != nil { throw .einval }
+    }
+
+    /// `create_pae_xen_mappings` ("PAE L3 3rd slot is shared"): with the compat L3 rules, the
+    /// L2 that slot 3 of the L3 `l3` names must be that L3's alone (type count 1: it holds
+    /// Xen's private mappings). The L2's frame when it is not, else nil. `counts`: the state's
+    /// `typeCounts()`, when the caller has them.
+    public func sharedSlot3L2(ofL3 l3: Int, counts: [Int]? = nil) -> Int? {
+        guard config.compatL3, let e = entry(l3, 3), e.isPresent, isFrame(e.frame) else { return nil }
+        return (counts ?? typeCounts())[e.frame] != 1 ? e.frame : nil
     }
 
     /// Whether the compat L3 rules apply to a level-`level` table (`is_pv_32bit_domain`, L3).
