@@ -129,7 +129,7 @@ extension FastXen {
                 if let r = referenceOf(s, value: old, table: table, level: level) { dropRef(&s, r.target, r.demand) }
                 return
             }
-            v = Int(adjustL3[v])
+            if !noCompatL3Adjust { v = Int(adjustL3[v]) }
         }
         if fastPath[(level >= 2 ? n &* n : 0) &+ old &* n &+ v] {
             setEntry(&s, table, slot, v)

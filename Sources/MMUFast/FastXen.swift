@@ -14,6 +14,9 @@ public enum FastDefect: String, Sendable, CaseIterable {
     case keepOldReference = "keep-old-reference"
     /// Devalidation does not cascade: a table dropped to type count 0 keeps its children's references.
     case noDevalidationCascade = "no-devalidation-cascade"
+    /// With the compat L3 rules, `mod_l3_entry` stores the entry as the guest wrote it:
+    /// `adjust_guest_l3e` forgotten on update (validation still adjusts).
+    case noCompatL3Adjust = "no-compat-l3-adjust"
 }
 
 /// The optimised hypervisor: Xen's rules (the same ones `XenState` states) on a packed
@@ -75,7 +78,7 @@ public struct FastXen: Sendable {
     /// and whether it has flags a 32-bit guest's L3 may not have. Empty without `compatL3`.
     let adjustL3: [UInt8], vCompatL3Disallowed: [Bool]
     /// Test-only defects, as flags (a set lookup would cost more than the rule).
-    let keepOldReference: Bool, noDevalidationCascade: Bool
+    let keepOldReference: Bool, noDevalidationCascade: Bool, noCompatL3Adjust: Bool
 
     // A frame's meta byte: the type code in the low three bits (`typeMask`: 0 none, 1-4 the
     // page-table levels, 5 writable), then the validated, pinned and Xen-owned bits.
@@ -113,6 +116,7 @@ public struct FastXen: Sendable {
         compatL3Linear = config.compatL3 && mutations.contains(.compatL3Linear)
         keepOldReference = defects.contains(.keepOldReference)
         noDevalidationCascade = defects.contains(.noDevalidationCascade)
+        noCompatL3Adjust = defects.contains(.noCompatL3Adjust)
 
         // The value table: closed under preserve-AD merging and renaming of frames.
         var vals: [PTE] = [.none]

@@ -11,7 +11,7 @@ import Testing
     static func load(_ name: String) throws -> CheckSpec { try EnginesTests.load(name) }
 
     /// The differential tester on the real fast engine: many comparisons, no mismatch.
-    @Test(arguments: ["quick/hypervisor-tiny.yaml", "hypervisor-small.yaml", "bench/hypervisor-3-frames.yaml"])
+    @Test(arguments: ["quick/hypervisor-tiny.yaml", "hypervisor-small.yaml", "bench/hypervisor-3-frames.yaml", "hypervisor-compat-l3.yaml"])
     func diffFindsNoMismatch(_ file: String) throws {
         let spec = try Self.load(file)
         var settings = CheckSpec.DiffSettings()
@@ -35,10 +35,10 @@ import Testing
     }
 
     /// Known-false twins of the differential tester: each defect of the fast engine is caught,
-    /// and the report names what differed.
+    /// and the report names what differed (the compat L3 one on the spec that has those rules).
     @Test(arguments: FastDefect.allCases)
     func diffCatchesEachDefect(_ defect: FastDefect) throws {
-        let spec = try Self.load("hypervisor-small.yaml")
+        let spec = try Self.load(defect == .noCompatL3Adjust ? "hypervisor-compat-l3.yaml" : "hypervisor-small.yaml")
         let d = try DiffRun.run(spec, defects: [defect])
         let m = try #require(d.mismatch, "the differential tester missed \(defect.rawValue)")
         #expect(m.what.contains("counts") || m.what.contains("state") || m.what.contains("invariant"), "\(m.what)")

@@ -44,6 +44,33 @@ import MMUSpec
         #expect(CostEstimate.problem(spec, ceiling: 1 << 40) != nil)
     }
 
+    /// The estimate is a second count of the adversary's action list: held to the list itself
+    /// (`HypervisorModel.actionList`) on every shipped hypervisor spec and on variants with
+    /// several vCPUs, narrowed operations and the compat rules.
+    static func countDisagreement(_ count: (CheckSpec) -> Int) throws -> String? {
+        var specs: [CheckSpec] = []
+        for dir in ["", "quick/", "bench/"] {
+            for f in InputPaths.yamlFiles(in: MutationAcceptanceTests.specsDir + "/" + dir) {
+                let s = try SpecLoader.load(file: f)
+                if s.level == .hypervisor { specs.append(s) }
+            }
+        }
+        var wide = try SpecLoader.load(file: MutationAcceptanceTests.specsDir + "/hypervisor-small.yaml")
+        wide.config.vcpus = 3
+        specs.append(wide)
+        for s in specs {
+            let listed = HypervisorModel(spec: s).actionList.count
+            if count(s) != listed { return "\(s.file) (vcpus \(s.config.vcpus)): estimated \(count(s)), listed \(listed)" }
+        }
+        return nil
+    }
+
+    @Test("the cost estimate counts exactly the actions the explorer lists; a count that forgets the vCPUs is caught")
+    func costEstimateAgreesWithTheActionList() throws {
+        #expect(try Self.countDisagreement(CostEstimate.hypervisorActions) == nil)
+        #expect(try Self.countDisagreement { s in var one = s; one.config.vcpus = 1; return CostEstimate.hypervisorActions(one) } != nil)
+    }
+
     // MARK: 3. output files
 
     @Test("a run that writes nothing leaves the output path as it was; FIFOs, devices and dangling links are refused; a written file keeps its mode")

@@ -440,6 +440,41 @@ import MMUSpec
         #expect(checked == 3_000)
     }
 
+    /// `FastXen.storeOutcome` (how the fast engine reports a store, for scenarios) against the
+    /// spec's `guestStore` on reachable states: nil when the spec refuses it, else the spec's kind.
+    static func storeDisagreement(_ outcome: (FastHypervisorModel, FastXenState, XenAction) -> XenState.StoreOutcome?) throws -> String? {
+        let spec = try SpecLoader.load(file: MutationAcceptanceTests.specsDir + "/hypervisor-small.yaml")
+        let model = try FastHypervisorModel(spec: spec)
+        var frontier = model.initialStates(), seen = Set(frontier)
+        var checked = 0
+        while let s = frontier.first, checked < 1_500 {
+            frontier.removeFirst()
+            checked += 1
+            for a in model.xenActions {
+                guard case .guestStore(let v, let va, let slot, let val) = a else { continue }
+                var x = model.specState(s)
+                let fast = outcome(model, s, a)
+                switch x.guestStore(vcpu: v, va: va, slot: slot, val: val) {
+                case .success(let k): if fast != k { return "\(a) in \(model.specState(s)): spec \(k), fast \(String(describing: fast))" }
+                case .failure: if fast == .plainWrite { return "\(a) in \(model.specState(s)): spec refuses, fast writes" }
+                }
+            }
+            for a in model.actions(in: s) {
+                if let n = model.next(s, a), seen.insert(n).inserted { frontier.append(n) }
+            }
+        }
+        return nil
+    }
+
+    @Test("the fast engine's store outcome agrees with the spec's; one that always says written is caught")
+    func storeOutcomeAgrees() throws {
+        #expect(try Self.storeDisagreement { m, s, a in
+            guard case .guestStore(let v, let va, let slot, _) = a else { return nil }
+            return m.engine.storeOutcome(s, vcpu: v, va: va, slot: slot)
+        } == nil)
+        #expect(try Self.storeDisagreement { _, _, _ in .plainWrite } != nil)
+    }
+
     @Test func aWrongCountIsCaught() throws {
         let spec = try SpecLoader.load(file: MutationAcceptanceTests.specsDir + "/hypervisor-small.yaml")
         let model = try FastHypervisorModel(spec: spec)
