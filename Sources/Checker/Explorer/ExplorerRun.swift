@@ -85,7 +85,10 @@ extension Explorer {
             for w in 0..<outputs.count { (outputs.baseAddress! + w).initialize(to: WorkerOutput()) }
             self.outputs = outputs
             maxChunk = options.threads > 1 ? 128 : 32
-            chunk = maxChunk
+            // Start at one state and let quick chunks double it: with a huge action list a
+            // first chunk of `maxChunk` states could outlast a time bound many times over
+            // before the first poll.
+            chunk = 1
         }
 
         /// Frees the worker outputs (once, after `finish`).
