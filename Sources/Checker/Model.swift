@@ -63,9 +63,20 @@ public protocol ModelHooks {
     /// it. Only for models whose `actions(in:)` is the same list in every state. Empty (the
     /// default): no aliases.
     var actionAliases: [Int?] { get }
-    /// The operation an action belongs to, for counting fired transitions per operation
-    /// (`ExplorerOptions.countFired`). The default is the action's description.
-    func operationName(_ action: Action) -> String
+    /// Coverage (`ExplorerOptions.coverage`): the model's operations, in report order. The
+    /// default is one operation, "action".
+    var operationNames: [String] { get }
+    /// Coverage: the operation `action` belongs to, an index into `operationNames`.
+    func operationIndex(_ action: Action) -> Int
+    /// Coverage: what an offered action can come to, index 0 "ok" (the default: "ok" and
+    /// "not-applicable").
+    var outcomeLabels: [String] { get }
+    /// Coverage: what `action` came to in `state` (an index into `outcomeLabels`); `next` is
+    /// `next(state, action)`. The default: 0 ("ok") for a transition, else 1.
+    func outcome(_ state: State, _ action: Action, next: State?) -> Int
+    /// Witness predicates (`expect-reached:` state conditions): the explorer records, for
+    /// each, the depth of the first reached state that satisfies it. Empty by default.
+    var witnesses: [NamedPredicate<State>] { get }
 }
 
 // A model without a step context: `StepContext` is `Void` (the associated type's default),
@@ -94,7 +105,11 @@ extension ModelHooks {
     }
     public func stateHash(_ state: State) -> UInt64 { UInt64(bitPattern: Int64(state.hashValue)) }
     public var actionAliases: [Int?] { [] }
-    public func operationName(_ action: Action) -> String { String(describing: action) }
+    public var operationNames: [String] { ["action"] }
+    public func operationIndex(_ action: Action) -> Int { 0 }
+    public var outcomeLabels: [String] { ["ok", "not-applicable"] }
+    public func outcome(_ state: State, _ action: Action, next: State?) -> Int { next == nil ? 1 : 0 }
+    public var witnesses: [NamedPredicate<State>] { [] }
 }
 
 /// One named predicate over states. The check returns nil when it holds, else
@@ -105,5 +120,16 @@ public struct NamedInvariant<State>: Sendable {
     public init(_ name: String, _ check: @escaping @Sendable (State) -> String?) {
         self.name = name
         self.check = check
+    }
+}
+
+/// One named condition a run is expected to reach in some state (`expect-reached:`), with
+/// the sentence that says what it means.
+public struct NamedPredicate<State>: Sendable {
+    public let name: String
+    public let holds: @Sendable (State) -> Bool
+    public init(_ name: String, _ holds: @escaping @Sendable (State) -> Bool) {
+        self.name = name
+        self.holds = holds
     }
 }

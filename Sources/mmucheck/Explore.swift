@@ -22,7 +22,7 @@ struct Explore: ParsableCommand {
     @Option(name: .customLong("memory-mb"), help: "Stop when resident memory passes this many MiB.")
     var memoryMB: Int?
 
-    @Flag(help: "Count the transitions each operation fires (every expanded state's enabled actions, by operation name) and list them, operations the spec enables that never fired first. Costs a dictionary update per transition.")
+    @Flag(help: "Report coverage: per operation, the states where it was enabled, the transitions it fired, the new states it reached first, and what every offered action came to (ok, each error code; ok, not-applicable, BUG at the guest level); per invariant, how many states it was evaluated on. Operations the spec enables that never fired are listed first. Costs re-running every refused hypervisor request for its error code.")
     var coverage = false
 
     @Option(help: "Worker threads per BFS level (results do not depend on it).")
@@ -74,7 +74,7 @@ struct Explore: ParsableCommand {
         options.keepGoing = keepGoing
         if noSymmetry { options.symmetry = false }
         options.fullStates = fullStates
-        options.countFired = coverage
+        options.coverage = coverage
         if let why = CostEstimate.problem(loaded, ceiling: options.memoryCeiling) {
             printErr("mmucheck explore: \(spec): \(why) (--memory-mb \(options.memoryCeiling / 1_048_576))")
             throw ExitCode(2)

@@ -60,26 +60,3 @@ import MMUSpec
         #expect(Self.notOffered.allSatisfy { counts[$0] == nil })
     }
 }
-
-/// `explore --coverage` (`ExplorerOptions.countFired`): transitions fired per operation name.
-@Suite struct FiredCountTests {
-    @Test("fired counts sum to the transitions, are the same on 1 and 2 threads, and cost nothing when off",
-          arguments: ["guest-two-mms.yaml", "hypervisor-small.yaml"])
-    func firedCounts(_ file: String) throws {
-        let spec = try SpecLoader.load(file: MutationAcceptanceTests.specsDir + "/" + file)
-        var options = spec.explorerOptions
-        let off = ExploreRun.run(spec, options: options)
-        #expect(off.stats.fired.isEmpty)
-        options.countFired = true
-        let one = ExploreRun.run(spec, options: options)
-        options.threads = 2
-        let two = ExploreRun.run(spec, options: options)
-        #expect(one.stats.fired == two.stats.fired && !one.stats.fired.isEmpty)
-        #expect(one.stats.fired.values.reduce(0, +) == one.stats.transitions)
-        #expect(one.stats.distinctStates == off.stats.distinctStates && one.stats.transitions == off.stats.transitions)
-        let names = Set(ModelCatalog.operationNames(spec.level))
-        #expect(one.stats.fired.keys.allSatisfy(names.contains), "\(one.stats.fired.keys.sorted())")
-        let report = ExploreReport.text(one, options: options)
-        #expect(report.contains("coverage (transitions fired per operation"))
-    }
-}

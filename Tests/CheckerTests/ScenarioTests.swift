@@ -183,7 +183,7 @@ import MMUSpec
         var after = before
         after.frames[1].pinned = true
         let call = XenAction.hypercall(vcpu: 0, .mmuextOp([.tlbFlush, .unpin(mfn: 1)]))
-        let got = ScenarioRunner.StepAnswer(done: 1, error: .einval, store: nil)
+        let got = XenAnswer(done: 1, error: .einval, store: nil)
         #expect(ScenarioRunner.refusalChangedState(call, got, before: before, after: before) == nil)
         #expect(ScenarioRunner.refusalChangedState(call, got, before: before, after: after)?.contains("must change nothing") == true)
         // The fast engine with a reference leak: the lockstep comparison sees it.

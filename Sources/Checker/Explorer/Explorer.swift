@@ -64,11 +64,16 @@ public struct Explorer<M: Model>: Sendable {
 
     /// `model.actionAliases`, read once.
     let aliases: [Int?]
+    /// The model's operations, outcomes and invariants, with every count zero: the shape of
+    /// `ExplorerStats.coverage` and of the workers' per-state blocks.
+    let coverageShape: Coverage
 
     public init(model: M, options: ExplorerOptions = ExplorerOptions()) {
         self.model = model
         self.options = options
         self.aliases = model.actionAliases
+        coverageShape = Coverage(operations: model.operationNames, outcomes: model.outcomeLabels,
+                                 invariants: model.invariants.map(\.name))
     }
 
     /// Explores. `interrupt` is polled between batches (Ctrl-C sets the global one);

@@ -10,24 +10,21 @@ extension Explorer {
     /// neither the state itself, nor an earlier successor of it, nor known to be visited), in
     /// order. With one thread, the one "worker" is the merge thread.
     struct WorkerOutput {
-        var candidates: [(action: Int, state: M.State, fp: UInt64)] = []
+        var candidates: [(action: Int32, op: Int32, state: M.State, fp: UInt64)] = []
         /// [j]: where the j-th state's candidates end, and how many transitions it has.
         var ends: [Int] = []
         var transitions: [Int] = []
         var filter = SuccessorFilter<M.State>()
         /// [i]: action i of the state being expanded is enabled (kept for `actionAliases`).
         var enabled: [Bool] = []
-        /// With `countFired`: the operation names of every transition of the states expanded,
-        /// in order, and where each state's names end.
-        var firedNames: [String] = []
-        var firedEnds: [Int] = []
+        /// With `coverage`: one block of counts per expanded state (`Coverage.add(block:)`).
+        var coverage: [Int32] = []
 
         mutating func reset() {
             candidates.removeAll(keepingCapacity: true)
             ends.removeAll(keepingCapacity: true)
             transitions.removeAll(keepingCapacity: true)
-            firedNames.removeAll(keepingCapacity: true)
-            firedEnds.removeAll(keepingCapacity: true)
+            coverage.removeAll(keepingCapacity: true)
         }
     }
 
@@ -65,41 +62,46 @@ extension Explorer {
         let aliased = !aliases.isEmpty
         if aliased { out.enabled.removeAll(keepingCapacity: true) }
         let context = model.stepContext(s)
+        let counting = options.coverage
+        var block = 0
+        if counting {
+            block = out.coverage.count
+            out.coverage.append(contentsOf: repeatElement(0, count: coverageShape.blockSize))
+        }
         for (i, a) in model.actions(in: s).enumerated() {
             if aliased {
                 // An alias of an earlier action: the same successor, already handled.
                 if i < aliases.count, let j = aliases[i] {
                     let on = out.enabled[j]
                     out.enabled.append(on)
-                    if on {
-                        transitions += 1
-                        if options.countFired { out.firedNames.append(model.operationName(a)) }
-                    }
+                    if on { transitions += 1 }
+                    if counting { count(s, a, next: on ? model.next(s, a, context: context) : nil, into: &out.coverage, at: block) }
                     continue
                 }
             }
             let next = model.next(s, a, context: context)
             if aliased { out.enabled.append(next != nil) }
+            var op: Int32 = 0
+            if counting { op = count(s, a, next: next, into: &out.coverage, at: block) }
             guard let t = next else { continue }
             transitions += 1
-            if options.countFired { out.firedNames.append(model.operationName(a)) }
             if t == s { continue }   // back to itself: visited already
             let hash = model.stateHash(t)
             // With the seen-successor cache, a repeat hits its first occurrence's entry in pass 2.
             if !cached && out.filter.isRepeat(t, hash: hash) { continue }
             if cached { cache.prefetch(hash) }
-            out.candidates.append((i, t, hash))   // `fp` holds the state hash until pass 2
+            out.candidates.append((Int32(i), op, t, hash))   // `fp` holds the state hash until pass 2
         }
         var fingerprinted = start
         for c in start..<out.candidates.count {
-            let (action, t, hash) = out.candidates[c]
+            let (action, op, t, hash) = out.candidates[c]
             if cached {
                 if cache.contains(hash, tag) { continue }
                 cache.insert(hash, tag)   // its fingerprint is in the visited set once this batch is merged
             }
             let fp = options.fullStates ? 0 : fingerprint(t)
             if let visited { FingerprintTable.prefetch(fp, in: visited) }
-            out.candidates[fingerprinted] = (action, t, fp)
+            out.candidates[fingerprinted] = (action, op, t, fp)
             fingerprinted += 1
         }
         var kept = start
@@ -112,6 +114,20 @@ extension Explorer {
         out.candidates.removeLast(out.candidates.count - kept)
         out.ends.append(out.candidates.count)
         out.transitions.append(transitions)
-        if options.countFired { out.firedEnds.append(out.firedNames.count) }
+    }
+
+    /// Coverage: records what offered action `a` came to in `s` in the state's block at
+    /// `block`; returns its operation.
+    @inline(never)
+    func count(_ s: M.State, _ a: M.Action, next: M.State?, into counts: inout [Int32], at block: Int) -> Int32 {
+        let op = model.operationIndex(a)
+        let stride = coverageShape.stride, outcomes = coverageShape.outcomes.count
+        let base = block + op * stride
+        counts[base + model.outcome(s, a, next: next)] += 1
+        if next != nil {
+            counts[base + outcomes] = 1
+            counts[base + outcomes + 1] += 1
+        }
+        return Int32(op)
     }
 }

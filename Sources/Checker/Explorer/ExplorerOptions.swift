@@ -31,10 +31,11 @@ public struct ExplorerOptions: Sendable, Equatable {
     public var threads: Int
     /// Seconds between progress reports.
     public var progressInterval: Double
-    /// Count the transitions each operation name fires (`Model.operationName`), into
-    /// `ExplorerStats.fired`. Off by default: it costs a name and a dictionary update per
-    /// transition.
-    public var countFired = false
+    /// Collect `ExplorerStats.coverage`: per operation, enabled, fired and new-state counts
+    /// and the outcome of every offered action (`Model.outcome`); per invariant, evaluations.
+    /// Off by default (then nothing is counted): it asks the model for every offered
+    /// action's outcome, which at the hypervisor level re-runs refused requests.
+    public var coverage = false
 
     public init(maxDepth: Int? = nil, maxStates: Int? = nil, maxSeconds: Double? = nil,
                 maxMemoryBytes: UInt64? = nil, keepGoing: Bool = false, symmetry: Bool = true,
@@ -78,7 +79,17 @@ public struct ExplorerStats: Sendable, Equatable {
     /// TLC's estimate of the chance that two distinct states shared a 64-bit
     /// fingerprint in this run (0 with full states): n^2 / 2^65.
     public var collisionProbability = 0.0
-    /// With `countFired`: transitions fired per operation name, over every expanded state
-    /// (the same for any thread count: each state is expanded once, in BFS order).
-    public var fired: [String: Int] = [:]
+    /// With `coverage`: what the run exercised (the same for any thread count: each state
+    /// is expanded once, and merged in BFS order). nil when off.
+    public var coverage: Coverage?
+    /// The model's witness predicates (`Model.witnesses`), each with the depth of the first
+    /// state found to satisfy it (nil: none of the states reached did).
+    public var witnesses: [Witness] = []
+}
+
+/// One witness predicate and where the run first met it.
+public struct Witness: Sendable, Equatable {
+    public let name: String
+    public var depth: Int?
+    public var reached: Bool { depth != nil }
 }

@@ -21,6 +21,9 @@ extension Explorer {
         let clock: ContinuousClock
         let start: ContinuousClock.Instant
         let invariants: [NamedInvariant<M.State>]
+        /// `model.witnesses`, and how many are not met yet (checked on new states until none is left).
+        let witnesses: [NamedPredicate<M.State>]
+        var witnessesLeft: Int
         /// `options.memoryCeiling`, read once (the default asks the system for its memory).
         let memoryCeiling: UInt64
 
@@ -79,6 +82,10 @@ extension Explorer {
             let invariants = explorer.model.invariants
             self.invariants = invariants
             broken = [Bool](repeating: false, count: invariants.count)
+            witnesses = explorer.model.witnesses
+            witnessesLeft = witnesses.count
+            stats.witnesses = witnesses.map { Witness(name: $0.name, depth: nil) }
+            if options.coverage { stats.coverage = explorer.coverageShape }
             let maxItems = options.threads > 1 ? min(128, 16 * options.threads) : 1
             self.maxItems = maxItems
             let outputs = UnsafeMutableBufferPointer<WorkerOutput>.allocate(capacity: options.threads > 1 ? 2 * maxItems : 1)
@@ -118,10 +125,18 @@ extension Explorer {
             return index
         }
 
-        /// Checks every invariant not broken yet on `s`, the state of index `index`, keeping a
-        /// trace for each that breaks; returns true when the run must stop.
-        mutating func check(_ s: M.State, index: UInt32) -> Bool {
+        /// Checks every invariant not broken yet on `s`, the state of index `index` found at
+        /// `depth`, keeping a trace for each that breaks, and the witnesses not met yet;
+        /// returns true when the run must stop.
+        mutating func check(_ s: M.State, index: UInt32, depth: Int) -> Bool {
+            if witnessesLeft > 0 {
+                for k in witnesses.indices where stats.witnesses[k].depth == nil && witnesses[k].holds(s) {
+                    stats.witnesses[k].depth = depth
+                    witnessesLeft -= 1
+                }
+            }
             for (k, inv) in invariants.enumerated() where !broken[k] {
+                if options.coverage { stats.coverage!.addEvaluation(k) }
                 if let message = inv.check(s) {
                     broken[k] = true
                     brokenCount += 1
@@ -149,18 +164,20 @@ extension Explorer {
                 guard let idx = discover(s, fp: fp, parent: UInt32.max, action: 0) else { continue }
                 roots.append(s)
                 frontier.append((idx, s))
-                if check(s, index: idx) { stop = true; break }
+                if check(s, index: idx, depth: 0) { stop = true; break }
             }
             // Roots are discovered first and in order, so a root's state index is its place in `roots`.
             stats.distinctStates = links.count
         }
 
         /// Records one successor and checks it if new; true when the run must stop.
-        mutating func accept(_ action: Int, _ t: M.State, _ fp: UInt64, _ parent: UInt32) -> Bool {
-            guard let idx = discover(t, fp: fp, parent: parent, action: action) else { return false }
+        /// `op`: the action's operation (`Model.operationIndex`, counted with `coverage`).
+        mutating func accept(_ action: Int32, _ op: Int32, _ t: M.State, _ fp: UInt64, _ parent: UInt32) -> Bool {
+            guard let idx = discover(t, fp: fp, parent: parent, action: Int(action)) else { return false }
             nextLevel.append((idx, t))
             deepest = depth + 1
-            if check(t, index: idx) { return true }
+            if options.coverage { stats.coverage!.addNewState(Int(op)) }
+            if check(t, index: idx, depth: depth + 1) { return true }
             if let maxStates = options.maxStates, links.count >= maxStates {
                 if incomplete == nil { incomplete = .stateLimit }   // (not after Ctrl-C: see the level's last merge)
                 return true
@@ -180,13 +197,13 @@ extension Explorer {
                     let parent = frontier[b.position + item * b.perItem + j].index
                     let first = j == 0 ? 0 : b.outputs[item].ends[j - 1], last = b.outputs[item].ends[j]
                     stats.transitions += b.outputs[item].transitions[j]
-                    if options.countFired {
-                        let from = j == 0 ? 0 : b.outputs[item].firedEnds[j - 1]
-                        for n in b.outputs[item].firedNames[from..<b.outputs[item].firedEnds[j]] { stats.fired[n, default: 0] += 1 }
+                    if options.coverage {
+                        let size = explorer.coverageShape.blockSize
+                        stats.coverage!.add(block: b.outputs[item].coverage[j * size..<(j + 1) * size])
                     }
                     for c in first..<last {
                         let cand = b.outputs[item].candidates[c]
-                        if accept(cand.action, cand.state, cand.fp, parent) { return true }
+                        if accept(cand.action, cand.op, cand.state, cand.fp, parent) { return true }
                     }
                 }
             }
@@ -237,10 +254,10 @@ extension Explorer {
                 explorer.expand(frontier[k].state, visited: view, cache: cache, tag: SeenSuccessorCache.Tag(first: 0, worker: 0, workers: 1),
                                 into: &outputs[0])
                 stats.transitions += outputs[0].transitions[0]
-                if options.countFired { for n in outputs[0].firedNames { stats.fired[n, default: 0] += 1 } }
+                if options.coverage { stats.coverage!.add(block: outputs[0].coverage[...]) }
                 for c in outputs[0].candidates.indices {
                     let cand = outputs[0].candidates[c]
-                    if accept(cand.action, cand.state, cand.fp, parent) { return true }
+                    if accept(cand.action, cand.op, cand.state, cand.fp, parent) { return true }
                 }
             }
             return false

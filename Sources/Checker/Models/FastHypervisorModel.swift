@@ -21,6 +21,8 @@ public struct FastHypervisorModel: Model {
     /// (`FastXen.preserveADActsAsNormal`: no entry value has Accessed/Dirty bits to keep)
     /// names that action: the explorer does not compute it twice.
     public let actionAliases: [Int?]
+    /// [op.index]: the operation of each action (`operationIndex`).
+    let operationIndices: [Int]
 
     /// Throws when the configuration does not fit the packed state.
     public init(spec: CheckSpec, mutations: Set<XenMutation> = [], defects: Set<FastDefect> = []) throws(FastUnsupported) {
@@ -53,6 +55,7 @@ public struct FastHypervisorModel: Model {
             }
         }
         actionAliases = aliases.contains { $0 != nil } ? aliases : []
+        operationIndices = reference.actionList.map(reference.operationIndex)
     }
 
     public func initialStates() -> [FastXenState] { [engine.initialState] }
@@ -68,7 +71,24 @@ public struct FastHypervisorModel: Model {
         return spec.checkedInvariants.map { inv in NamedInvariant(inv.rawValue) { e.check(inv, $0) } }
     }
     public func canonical(_ state: FastXenState) -> FastXenState { engine.canonical(state) }
-    public func operationName(_ op: FastOp) -> String { xenAction(op).name }
+    // Coverage and witnesses (Model's hooks), by the fast engine's own answers
+    // (`XenAnswer.perform(_:on:engine:)`); `CoverageAgreementTests` holds them to the spec's.
+    public var operationNames: [String] { XenAction.operationNames }
+    public func operationIndex(_ op: FastOp) -> Int { operationIndices[Int(op.index)] }
+    public var outcomeLabels: [String] { XenAnswer.labels }
+    public func outcome(_ state: FastXenState, _ op: FastOp, next: FastXenState?) -> Int {
+        let a = xenAction(op)
+        if next != nil, case .hypercall = a { return 0 }
+        var copy = state
+        return XenAnswer.perform(a, on: &copy, engine: engine)?.labelIndex ?? 0
+    }
+    public var witnesses: [NamedPredicate<FastXenState>] {
+        let (e, m) = (engine, mutations)
+        return spec.expectReached.compactMap { c in
+            guard case .state(let n) = c.kind, let p = ReachPredicates.xenWitness(n) else { return nil }
+            return NamedPredicate(n) { p.holds(e.specState(of: $0, mutations: m)) }
+        }
+    }
     public func reduced(_ state: FastXenState) -> FastXenState {
         mergesStaleTypes ? engine.forgettingStaleTypes(state) : state
     }

@@ -29,7 +29,24 @@ public struct GuestModel: Model {
         cpuPermutations = (2...4).contains(n) ? Permutations.all(of: n) : []
     }
 
-    public func operationName(_ action: GuestOp) -> String { action.name }
+    // Coverage and witnesses (Model's hooks).
+    public var operationNames: [String] { GuestOp.allNames }
+    public func operationIndex(_ action: GuestOp) -> Int { GuestModel.operationIndex[action.name] ?? 0 }
+    static let operationIndex = Dictionary(uniqueKeysWithValues: GuestOp.allNames.enumerated().map { ($1, $0) })
+    /// ok; not-applicable (the seed's preconditions do not hold: no transition); BUG (the
+    /// seed hit a BUG: a transition to a state with `bug` set, which `no-failed-hypercall` reports).
+    public static let outcomeNames = ["ok", "not-applicable", "BUG"]
+    public var outcomeLabels: [String] { GuestModel.outcomeNames }
+    public func outcome(_ state: GuestState, _ action: GuestOp, next: GuestState?) -> Int {
+        guard let next else { return 1 }
+        return next.bug != nil && state.bug == nil ? 2 : 0
+    }
+    public var witnesses: [NamedPredicate<GuestState>] {
+        let boot = initialStates()[0]
+        return spec.expectReached.compactMap { c in
+            if case .state(let n) = c.kind { ReachPredicates.guestWitness(n, boot: boot) } else { nil }
+        }
+    }
 
     /// Whether `canonical` reduces anything (2 to 4 vCPUs).
     public var hasSymmetry: Bool { !cpuPermutations.isEmpty }

@@ -48,7 +48,20 @@ public struct HypervisorModel: Model {
     /// slots (`XenState.permutingSlots`): the smallest, by encoding, of the frame
     /// representatives of the state's slot renamings. Both renamings commute, so the set of
     /// candidates is the same for every member of a class.
-    public func operationName(_ action: XenAction) -> String { action.name }
+    // Coverage and witnesses (Model's hooks).
+    public var operationNames: [String] { XenAction.operationNames }
+    public func operationIndex(_ action: XenAction) -> Int { XenAction.operationNames.firstIndex(of: action.name) ?? 0 }
+    public var outcomeLabels: [String] { XenAnswer.labels }
+    /// "ok" for an accepted hypercall; otherwise the spec answers again on a copy (a guest
+    /// store's kind, a refusal's error code).
+    public func outcome(_ state: XenState, _ action: XenAction, next: XenState?) -> Int {
+        if next != nil, case .hypercall = action { return 0 }
+        var copy = state
+        return XenAnswer.perform(action, on: &copy).labelIndex
+    }
+    public var witnesses: [NamedPredicate<XenState>] {
+        spec.expectReached.compactMap { c in if case .state(let n) = c.kind { ReachPredicates.xenWitness(n) } else { nil } }
+    }
 
     public func canonical(_ state: XenState) -> XenState {
         guard slotPermutations.count > 1 else { return frameCanonical(state) }

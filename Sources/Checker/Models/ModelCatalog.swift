@@ -18,6 +18,15 @@ public enum ModelCatalog {
         }
     }
 
+    /// What an offered action can come to (`Model.outcomeLabels`): coverage counts and
+    /// `expect-reached:` outcomes use these names.
+    public static func outcomeLabels(_ level: CheckSpec.Level) -> [String] {
+        switch level {
+        case .hypervisor: XenAnswer.labels
+        case .guest: GuestModel.outcomeNames
+        }
+    }
+
     public static func invariants(_ level: CheckSpec.Level) -> [Invariant] {
         level == .hypervisor ? Invariant.hypervisorLevel : Invariant.guestLevel
     }

@@ -19,10 +19,25 @@ public struct ExploreOutcome: Sendable {
     public var symmetry = false
     public var complete: Bool { incomplete == nil }
 
-    /// 0 holds, 1 violation, 3 incomplete.
-    public var exitCode: Int32 { !violations.isEmpty ? 1 : (incomplete != nil ? 3 : 0) }
+    /// 0 holds, 1 violation or vacuous, 3 incomplete.
+    public var exitCode: Int32 {
+        !violations.isEmpty ? 1 : (incomplete != nil ? 3 : (unmet.isEmpty ? 0 : 1))
+    }
+    /// "violation", "incomplete", "vacuous" (complete, no violation, but an `expect-reached:`
+    /// condition was never met: the run exercised less than the spec says it must), "holds".
     public var verdict: String {
-        !violations.isEmpty ? "violation" : (incomplete != nil ? "incomplete" : "holds")
+        !violations.isEmpty ? "violation" : (incomplete != nil ? "incomplete" : (unmet.isEmpty ? "holds" : "vacuous"))
+    }
+
+    /// The spec's `expect-reached:` conditions the run did not meet (so far, when incomplete).
+    public var unmet: [ReachCondition] { spec.expectReached.filter { !met($0) } }
+
+    public func met(_ c: ReachCondition) -> Bool {
+        switch c.kind {
+        case .operation(let op): (stats.coverage?.fired(op) ?? 0) > 0
+        case .outcome(let op, let outcome): (stats.coverage?.count(op, outcome: outcome) ?? 0) > 0
+        case .state(let name): stats.witnesses.first { $0.name == name }?.reached ?? false
+        }
     }
 }
 
@@ -34,6 +49,9 @@ public enum ExploreRun {
                            guestMutations: Set<GuestMutation> = [],
                            fastDefects: Set<FastDefect> = [],
                            progress: ((ExplorerStats) -> Void)? = nil) -> ExploreOutcome {
+        // Operation and outcome conditions are judged on the coverage counts.
+        var options = options
+        if spec.expectReached.contains(where: \.needsCoverage) { options.coverage = true }
         switch spec.level {
         case .hypervisor:
             // Test-only mutations run on the spec unless the fast engine is asked for: with a

@@ -113,7 +113,7 @@ public enum ScenarioRunner {
             var answers: [String] = []
             for (j, call) in calls(step.action).enumerated() {
                 let before = x
-                let got = perform(call, on: &x)
+                let got = XenAnswer.perform(call, on: &x)
                 answers.append(got.text)
                 let e = step.expect[j]
                 if let (why, atDone) = judge(e, got) {
@@ -132,13 +132,10 @@ public enum ScenarioRunner {
                 var fastAnswers: [String] = []
                 let entries = calls(step.action)
                 for (j, call) in entries.enumerated() {
-                    var store: XenState.StoreOutcome?
-                    if case .guestStore(let v, let va, let slot, _) = call { store = f.engine.storeOutcome(f.state, vcpu: v, va: va, slot: slot) }
-                    guard let r = f.engine.perform(call, on: &f.state) else {
+                    guard let got = XenAnswer.perform(call, on: &f.state, engine: f.engine) else {
                         mismatch(step.line, "the fast engine cannot hold an entry value of \(call)")
                         continue
                     }
-                    let got = StepAnswer(done: r.done, error: r.error, store: r.error == nil ? store : nil)
                     fastAnswers.append(got.text)
                     if let (why, atDone) = judge(step.expect[j], got) {
                         mismatch(atDone ? step.expect[j].doneLine : step.expect[j].line, why + (entries.count > 1 ? " (entry \(j + 1))" : "") + " on the fast engine")
@@ -161,49 +158,21 @@ public enum ScenarioRunner {
         return out
     }
 
-    /// One hypercall's answer: requests done, the error, and for a store how it was handled.
-    struct StepAnswer {
-        var done: Int
-        var error: XenError?
-        var store: XenState.StoreOutcome?
-        var text: String {
-            if let error { return done > 0 ? "\(error) (done \(done))" : error.description }
-            switch store {
-            case .emulatedL1Update?: return "ok (emulated)"
-            case .plainWrite?: return "ok (written)"
-            case nil: return "ok"
-            }
-        }
-    }
-
     /// When Xen refused `call` after `got.done` requests: nil if `after` is the state those
     /// requests alone leave from `before` (a refused request changes nothing), else why not.
-    static func refusalChangedState(_ call: XenAction, _ got: StepAnswer, before: XenState, after: XenState) -> String? {
+    static func refusalChangedState(_ call: XenAction, _ got: XenAnswer, before: XenState, after: XenState) -> String? {
         guard let err = got.error else { return nil }
         var expected = before
         if got.done > 0, let prefix = XenAction(vcpu: call.vcpu, requests: Array(call.requests.prefix(got.done))) {
-            _ = perform(prefix, on: &expected)
+            _ = XenAnswer.perform(prefix, on: &expected)
         }
         if after == expected { return nil }
         return "Xen refused \(call) with \(err) after \(got.done) requests, but the state differs from the one those \(got.done) requests leave "
             + "(a refused request must change nothing): " + difference(expected, after, "expected", "got")
     }
 
-    static func perform(_ a: XenAction, on x: inout XenState) -> StepAnswer {
-        switch a {
-        case .guestStore(let v, let va, let slot, let val):
-            switch x.guestStore(vcpu: v, va: va, slot: slot, val: val) {
-            case .success(let k): return StepAnswer(done: 1, error: nil, store: k)
-            case .failure(let e): return StepAnswer(done: 0, error: e, store: nil)
-            }
-        case .hypercall(let v, let call):
-            let r = x.hypercall(call, vcpu: v)
-            return StepAnswer(done: r.done, error: r.error, store: nil)
-        }
-    }
-
     /// nil when `got` is what `e` expects, else what differs (and whether it is the `done:` count).
-    static func judge(_ e: Expectation, _ got: StepAnswer) -> (String, Bool)? {
+    static func judge(_ e: Expectation, _ got: XenAnswer) -> (String, Bool)? {
         let ok: Bool
         switch e.kind {
         case .ok: ok = got.error == nil

@@ -62,6 +62,12 @@ public struct CheckSpec: Sendable {
     /// `XenState.forgettingStaleTypes`). On by default: sound, and reduces the count.
     public var mergeStaleTypes = true
     public var diff = DiffSettings()
+    /// What a meaningful run must reach (`expect-reached:`): a complete run that misses one
+    /// is `vacuous` (exit 1).
+    public var expectReached: [ReachCondition] = []
+    /// Operations the spec enables that are not expected to fire, each with the reason
+    /// (`not-reached:`): the coverage report prints the reason instead of "never fired".
+    public var notReached: [(operation: String, why: String)] = []
     /// What the file says that is allowed but probably not meant, as
     /// `FILE:LINE: warning: key: what` (the commands print them on stderr; they change no exit code).
     public var warnings: [String] = []
@@ -87,4 +93,30 @@ public struct CheckSpec: Sendable {
         ExplorerOptions(maxDepth: maxDepth, maxStates: maxStates, maxSeconds: maxSeconds,
                         maxMemoryBytes: maxMemoryMB.map { UInt64($0) * 1_048_576 }, symmetry: symmetry)
     }
+}
+
+/// One `expect-reached:` condition: an operation fired, an operation came to an outcome, or a
+/// state satisfying a named predicate (`ReachPredicates`) was reached.
+public struct ReachCondition: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        case operation(String)
+        case outcome(operation: String, outcome: String)
+        case state(String)
+    }
+    public let kind: Kind
+    /// The line of the condition in the spec file.
+    public let line: Int
+    public init(_ kind: Kind, line: Int) { self.kind = kind; self.line = line }
+
+    /// As written in a spec: `pin`, `pin: -EINVAL`, `root-pinned`.
+    public var description: String {
+        switch kind {
+        case .operation(let op): op
+        case .outcome(let op, let outcome): "\(op): \(outcome)"
+        case .state(let name): name
+        }
+    }
+
+    /// Whether the condition needs the explorer's coverage counts (an operation or an outcome).
+    public var needsCoverage: Bool { if case .state = kind { false } else { true } }
 }

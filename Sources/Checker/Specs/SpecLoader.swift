@@ -49,7 +49,8 @@ public enum SpecLoader {
     // MARK: parsing
 
     static let topKeys = ["name", "model", "sizes", "features", "operations", "operations-except", "entry-flags",
-                          "invariants", "bounds", "symmetry", "checks", "proofs", "proof-encoding", "engine", "diff", "merge-stale-types"]
+                          "invariants", "bounds", "symmetry", "checks", "proofs", "proof-encoding", "engine", "diff", "merge-stale-types",
+                          "expect-reached", "not-reached"]
     static let sizeKeys = ["levels", "entries-per-table", "machine-frames", "pfns", "vcpus", "mms",
                            "task-size", "fixaddr-top", "multicall-batch"]
     static let featureKeys = ["recursive-entries", "preserve-ad", "save-restore", "compat-l3"]
@@ -195,12 +196,75 @@ public enum SpecLoader {
                                      + "(checks has no prove); `mmucheck prove --spec` uses it")
             }
         }
+        let offered = Set(spec.operations ?? generated).union(level == .guest ? GuestModel.alwaysOffered : [])
+        if let n = top["expect-reached"] {
+            spec.expectReached = try reachConditions(n, level: level, offered: offered, known: known, r: r)
+        }
+        if let n = top["not-reached"] {
+            let m = try r.mapping(n, key: "not-reached", allowed: known)
+            for op in known {   // in the level's order
+                guard let v = m[op] else { continue }
+                if !offered.contains(op) {
+                    throw r.error(v, "not-reached.\(op)", "'\(op)' is not an operation this spec explores, so it cannot fire anyway")
+                }
+                if spec.expectReached.contains(where: { $0.kind == .operation(op) }) {
+                    throw r.error(v, "not-reached.\(op)", "'\(op)' is also in expect-reached")
+                }
+                spec.notReached.append((op, try r.string(v, key: "not-reached.\(op)")))
+            }
+        }
         // The cost before anything is built: an action list that cannot fit is bad input.
         if let why = CostEstimate.problem(spec, ceiling: spec.maxMemoryMB.map { UInt64($0) * 1_048_576 } ?? ExplorerOptions.defaultMemoryCeiling) {
             let key = top["entry-flags"] != nil ? "entry-flags" : "sizes"
             throw SpecError(file: file, line: keyLine(key) > 0 ? keyLine(key) : keyLine("sizes"), key: key, message: why)
         }
         return spec
+    }
+
+    /// `expect-reached:`: a list of operation names, `operation: outcome` pairs and state
+    /// predicate names (`ReachPredicates`), each checked against what this spec explores.
+    static func reachConditions(_ node: Node, level: CheckSpec.Level, offered: Set<String>, known: [String],
+                                r: Reader) throws(SpecError) -> [ReachCondition] {
+        let key = "expect-reached"
+        let predicates = ReachPredicates.entries(level).map(\.name)
+        let outcomes = ModelCatalog.outcomeLabels(level)
+        func operation(_ op: String, _ n: Node) throws(SpecError) {
+            if offered.contains(op) { return }
+            if known.contains(op) { throw r.error(n, key, "'\(op)' is not an operation this spec explores (operations:, or `mmucheck list`), so it cannot fire") }
+            throw r.error(n, key, "'\(op)' is neither an operation nor a state predicate of the \(level.rawValue) model; "
+                          + "predicates: \(predicates.joined(separator: ", ")) (`mmucheck list`)")
+        }
+        var out: [ReachCondition] = []
+        for item in try r.sequence(node, key: key) {
+            let line = item.mark?.line ?? 0
+            let c: ReachCondition
+            if let pair = item.mapping {
+                guard pair.count == 1, let (k, v) = pair.first, let op = k.scalar?.string else {
+                    throw r.error(item, key, "an outcome is one `operation: outcome` pair, e.g. `pin: -EINVAL`")
+                }
+                try operation(op, k)
+                let outcome = try r.string(v, key: "\(key).\(op)")
+                guard outcomes.contains(outcome) else {
+                    throw r.error(v, "\(key).\(op)", "unknown outcome '\(outcome)'; one of: \(outcomes.joined(separator: ", "))")
+                }
+                if ["written", "emulated"].contains(outcome), op != "guest-store" {
+                    throw r.error(v, "\(key).\(op)", "'\(outcome)' is an outcome of guest-store only")
+                }
+                c = ReachCondition(.outcome(operation: op, outcome: outcome), line: line)
+            } else {
+                let name = try r.string(item, key: key)
+                if predicates.contains(name) {
+                    c = ReachCondition(.state(name), line: line)
+                } else {
+                    try operation(name, item)
+                    c = ReachCondition(.operation(name), line: line)
+                }
+            }
+            guard !out.contains(where: { $0.kind == c.kind }) else { throw r.error(item, key, "'\(c)' is listed twice") }
+            out.append(c)
+        }
+        if out.isEmpty { throw r.error(node, key, "must name at least one condition (omit the key for none)") }
+        return out
     }
 
     /// The YAML document of a spec or scenario file; a syntax error is `FILE:LINE: yaml: ...`.
