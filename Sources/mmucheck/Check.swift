@@ -9,7 +9,7 @@ struct Check: ParsableCommand {
         Each spec file names its checks (explore, prove, diff); each scenario file (a file with steps:, and \
         every file under a directory's scenarios/ folder) is one row, run on the spec and fast engines \
         (docs/scenarios.md). Exit 0 when every check holds, 1 on a \
-        violation or failed proof, 2 when a spec file is malformed (nothing is run), 3 when a run was \
+        violation, a failed proof or a vacuous run (an expect-reached: condition no reachable state met), 2 when a spec file is malformed (nothing is run), 3 when a run was \
         cut short by a bound (incomplete, never reported as holding).
         """)
 
@@ -24,6 +24,9 @@ struct Check: ParsableCommand {
 
     @Option(help: "Worker threads per BFS level for the explore checks (default: one per core, at most 64; the counts of a complete run do not depend on it).")
     var threads: Int?
+
+    @Flag(help: "Collect coverage on every explore check (always on for a spec whose expect-reached: names operations or outcomes); the JUnit file carries the counts as properties.")
+    var coverage = false
 
     func validate() throws {
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
@@ -44,7 +47,7 @@ struct Check: ParsableCommand {
         var rows: [CheckRow] = []
         for spec in specs {
             if !quiet { printErr("checking \(spec.name) (\(spec.file)): \(spec.checks.map(\.rawValue).joined(separator: ", "))") }
-            rows += try CheckRun.run(spec, threads: workers, progress: quiet ? nil : { printErr("  " + ExploreReport.progress($0)) }) { row in
+            rows += try CheckRun.run(spec, threads: workers, coverage: coverage, progress: quiet ? nil : { printErr("  " + ExploreReport.progress($0)) }) { row in
                 if !quiet { printErr("  \(row.check): \(row.verdict) — \(row.detail)") }
             }
         }

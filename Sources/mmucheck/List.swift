@@ -38,6 +38,10 @@ struct List: ParsableCommand {
             }
             print("\(level.rawValue) invariants:")
             for inv in invariants ?? ModelCatalog.invariants(level) { print("  \(inv.rawValue)") }
+            print("\(level.rawValue) outcomes (coverage, and `OPERATION: OUTCOME` in expect-reached:): "
+                  + ModelCatalog.outcomeLabels(level).joined(separator: ", "))
+            print("\(level.rawValue) state predicates (expect-reached:):")
+            for p in ReachPredicates.entries(level) { print("  \(p.name): \(p.meaning)") }
         }
         print("proof obligations, arithmetic (mmucheck prove):")
         for o in Obligations.all { print("  \(o.name): \(o.summary)") }

@@ -15,6 +15,9 @@ public struct CheckRow: Sendable {
     /// The check's own cases, when it has several (for `prove`: one per obligation, with its
     /// seconds): JUnit lists these instead of the row.
     public var cases: [Case] = []
+    /// Named figures of the check (explore: its coverage counts and `expect-reached:`
+    /// conditions), written as JUnit properties of its test case.
+    public var properties: [(name: String, value: String)] = []
 
     public struct Case: Sendable {
         public let name: String
@@ -27,7 +30,9 @@ public struct CheckRow: Sendable {
 /// Runs every check each spec asks for.
 public enum CheckRun {
     /// `threads`: the explorer's worker threads (results do not depend on them).
-    public static func run(_ spec: CheckSpec, threads: Int = 1, progress: ((ExplorerStats) -> Void)?,
+    /// `coverage`: collect the explorer's coverage counts (on anyway for a spec whose
+    /// `expect-reached:` names operations or outcomes).
+    public static func run(_ spec: CheckSpec, threads: Int = 1, coverage: Bool = false, progress: ((ExplorerStats) -> Void)?,
                            onRow: (CheckRow) -> Void) throws -> [CheckRow] {
         var rows: [CheckRow] = []
         for kind in spec.checks {
@@ -36,12 +41,18 @@ public enum CheckRun {
             case .explore:
                 var options = spec.explorerOptions
                 options.threads = max(1, threads)
+                options.coverage = coverage
                 let o = ExploreRun.run(spec, options: options, progress: progress)
                 var detail = "\(o.engine) engine\(o.engineNote.map { " (\($0))" } ?? ""), \(o.stats.distinctStates) states, \(o.stats.transitions) transitions, depth \(o.stats.depth)"
                 if let v = o.violations.first { detail = "\(v.invariant) broken after \(v.actions.count) steps; " + detail }
                 if let why = o.incomplete { detail += " (\(why.rawValue))" }
+                if !spec.expectReached.isEmpty {
+                    let missed = o.unmet
+                    detail += missed.isEmpty ? ", expect-reached: all \(spec.expectReached.count) met"
+                        : "; expect-reached MISSED: " + missed.map { "\($0) (line \($0.line))" }.joined(separator: ", ")
+                }
                 row = CheckRow(spec: spec.name, file: spec.file, check: "explore", verdict: o.verdict, detail: detail,
-                               seconds: o.stats.seconds, exitCode: o.exitCode)
+                               seconds: o.stats.seconds, exitCode: o.exitCode, properties: properties(o))
             case .diff:
                 do {
                     let d = try DiffRun.run(spec)
@@ -85,6 +96,24 @@ public enum CheckRun {
         return rows
     }
 
+    /// An explore run's figures as JUnit properties: `coverage.OP.enabled|fired|new`,
+    /// `coverage.OP.outcome.LABEL` (non-zero ones), `coverage.never-fired`,
+    /// `coverage.invariant.NAME.evaluations`, `expect-reached.CONDITION` (met or missed).
+    static func properties(_ o: ExploreOutcome) -> [(name: String, value: String)] {
+        var p: [(name: String, value: String)] = []
+        if let c = o.stats.coverage {
+            p.append(("coverage.never-fired", ExploreReport.neverFired(o, c).joined(separator: " ")))
+            for (i, op) in c.operations.enumerated() where c.fired[i] > 0 || c.outcomeCounts[i * c.outcomes.count..<(i + 1) * c.outcomes.count].contains(where: { $0 > 0 }) {
+                p += [("coverage.\(op).enabled", "\(c.enabled[i])"), ("coverage.\(op).fired", "\(c.fired[i])"),
+                      ("coverage.\(op).new", "\(c.newStates[i])")]
+                for (label, n) in c.outcomes(of: i) { p.append(("coverage.\(op).outcome.\(label)", "\(n)")) }
+            }
+            for (name, n) in zip(c.invariants, c.evaluations) { p.append(("coverage.invariant.\(name).evaluations", "\(n)")) }
+        }
+        for c in o.spec.expectReached { p.append(("expect-reached.\(c)", o.met(c) ? "met" : "missed")) }
+        return p
+    }
+
     /// 1 if anything failed, else 3 if anything is incomplete, else 0.
     public static func exitCode(_ rows: [CheckRow]) -> Int32 {
         if rows.contains(where: { $0.exitCode == 1 }) { return 1 }
@@ -113,11 +142,12 @@ public enum CheckRun {
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
         // A check with cases of its own (prove: one per obligation) is listed case by case.
-        let cases: [(spec: String, file: String, name: String, seconds: Double, exitCode: Int32, verdict: String, detail: String)] =
+        let cases: [(spec: String, file: String, name: String, seconds: Double, exitCode: Int32, verdict: String, detail: String,
+                     properties: [(name: String, value: String)])] =
             rows.flatMap { r in
-                r.cases.isEmpty ? [(r.spec, r.file, r.check, r.seconds, r.exitCode, r.verdict, r.detail)]
+                r.cases.isEmpty ? [(r.spec, r.file, r.check, r.seconds, r.exitCode, r.verdict, r.detail, r.properties)]
                     : r.cases.map { c in (r.spec, r.file, "\(r.check)/\(c.name)", c.seconds, c.exitCode,
-                                          c.exitCode == 1 ? "failed" : "incomplete", c.detail) }
+                                          c.exitCode == 1 ? "failed" : "incomplete", c.detail, []) }
             }
         let failures = cases.filter { $0.exitCode == 1 }.count
         let errors = cases.filter { $0.exitCode == 3 }.count
@@ -127,11 +157,19 @@ public enum CheckRun {
         x += "  <testsuite name=\"mmucheck check\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
         for r in cases {
             x += "    <testcase classname=\"\(esc(r.spec))\" name=\"\(esc(r.name))\" file=\"\(esc(r.file))\" time=\"\(String(format: "%.3f", r.seconds))\""
-            switch r.exitCode {
-            case 0: x += "/>\n"
-            case 1: x += ">\n      <failure message=\"\(esc(r.verdict))\">\(esc(r.detail))</failure>\n    </testcase>\n"
-            default: x += ">\n      <error message=\"incomplete\">\(esc(r.detail))</error>\n    </testcase>\n"
+            if r.exitCode == 0 && r.properties.isEmpty { x += "/>\n"; continue }
+            x += ">\n"
+            if !r.properties.isEmpty {
+                x += "      <properties>\n"
+                for p in r.properties { x += "        <property name=\"\(esc(p.name))\" value=\"\(esc(p.value))\"/>\n" }
+                x += "      </properties>\n"
             }
+            switch r.exitCode {
+            case 0: break
+            case 1: x += "      <failure message=\"\(esc(r.verdict))\">\(esc(r.detail))</failure>\n"
+            default: x += "      <error message=\"incomplete\">\(esc(r.detail))</error>\n"
+            }
+            x += "    </testcase>\n"
         }
         x += "  </testsuite>\n</testsuites>\n"
         return x

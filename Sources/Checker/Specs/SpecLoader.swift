@@ -198,6 +198,9 @@ public enum SpecLoader {
         }
         let offered = Set(spec.operations ?? generated).union(level == .guest ? GuestModel.alwaysOffered : [])
         if let n = top["expect-reached"] {
+            guard spec.checks.contains(.explore) else {
+                throw r.error(n, "expect-reached", "the explore check judges these conditions, and this spec's checks do not include explore")
+            }
             spec.expectReached = try reachConditions(n, level: level, offered: offered, known: known, r: r)
         }
         if let n = top["not-reached"] {

@@ -1,0 +1,97 @@
+import Foundation
+import MMUSpec
+import Testing
+@testable import Checker
+
+/// Issue #15, item 2: `expect-reached:` conditions, the `vacuous` verdict, `not-reached:`.
+@Suite struct ReachConditionTests {
+    static let tiny = """
+        model: hypervisor
+        sizes: {levels: 2, entries-per-table: 2, machine-frames: 2, pfns: 2, vcpus: 1}
+        features: {recursive-entries: true}
+
+        """
+
+    static func spec(_ text: String) throws -> CheckSpec { try SpecLoader.parse(tiny + text, file: "t.yaml") }
+
+    static func loadError(_ text: String) -> SpecError? {
+        do { _ = try SpecLoader.parse(tiny + text, file: "t.yaml"); return nil } catch { return error }
+    }
+
+    @Test("a condition no reachable state meets makes a complete run vacuous (exit 1), naming it and its line")
+    func vacuous() throws {
+        // new-baseptr is left out, so no cr3 is ever loaded; pin can be refused.
+        let s = try Self.spec("""
+            operations: [mmu-update, pin, unpin]
+            expect-reached:
+              - root-pinned
+              - pin: -EINVAL
+              - root-loaded
+            """)
+        let o = ExploreRun.run(s, options: s.explorerOptions)
+        #expect(o.complete && o.violations.isEmpty)
+        #expect(o.verdict == "vacuous" && o.exitCode == 1)
+        #expect(o.unmet.map(\.description) == ["root-loaded"] && o.unmet.first?.line == 8, "\(o.unmet.map(\.line))")
+        let text = ExploreReport.text(o, options: s.explorerOptions)
+        #expect(text.contains("result: vacuous") && text.contains("MISSED t.yaml:8: root-loaded"), "\(text)")
+        #expect(text.contains("met    pin: -EINVAL"))
+        // The same run with the condition met holds.
+        let met = try Self.spec("operations: [mmu-update, pin, unpin, new-baseptr]\nexpect-reached: [root-pinned, root-loaded, {pin: -EINVAL}]\n")
+        #expect(ExploreRun.run(met, options: met.explorerOptions).verdict == "holds")
+    }
+
+    @Test("an operation or outcome that never happens is missed too; an incomplete run is incomplete, not vacuous")
+    func operationsAndIncomplete() throws {
+        // Without features.preserve-ad nothing is a transition of... unpin of an unpinned frame is always refused
+        // until something is pinned; with only unpin enabled nothing is ever pinned.
+        let s = try Self.spec("operations: [unpin]\nexpect-reached: [unpin, {unpin: -EINVAL}]\n")
+        let o = ExploreRun.run(s, options: s.explorerOptions)
+        #expect(o.verdict == "vacuous" && o.unmet.map(\.description) == ["unpin"])
+        var bounded = try Self.spec("expect-reached: [linear-entry]\n")
+        bounded.maxDepth = 1
+        let b = ExploreRun.run(bounded, options: bounded.explorerOptions)
+        #expect(b.verdict == "incomplete" && b.exitCode == 3 && b.unmet.count == 1)
+        #expect(ExploreReport.text(b, options: bounded.explorerOptions).contains("not reached yet"))
+    }
+
+    @Test("bad conditions are FILE:LINE: key: errors")
+    func badConditions() throws {
+        let cases: [(String, String)] = [
+            ("expect-reached: [no-such-thing]\n", "neither an operation nor a state predicate"),
+            ("operations: [pin, unpin]\nexpect-reached: [mmu-update]\n", "not an operation this spec explores"),
+            ("expect-reached: [{pin: -ENOPE}]\n", "unknown outcome '-ENOPE'"),
+            ("expect-reached: [{pin: emulated}]\n", "an outcome of guest-store only"),
+            ("expect-reached: [root-pinned, root-pinned]\n", "listed twice"),
+            ("expect-reached: [{pin: ok, unpin: ok}]\n", "one `operation: outcome` pair"),
+            ("expect-reached: []\n", "at least one condition"),
+            ("checks: [prove]\nexpect-reached: [pin]\n", "checks do not include explore"),
+            ("operations: [pin, unpin]\nnot-reached: {mmu-update: why}\n", "not an operation this spec explores"),
+            ("not-reached: {no-op: why}\n", "unknown key"),
+            ("expect-reached: [pin]\nnot-reached: {pin: why}\n", "also in expect-reached"),
+        ]
+        for (text, message) in cases {
+            let e = try #require(Self.loadError(text), "\(text)")
+            #expect(e.file == "t.yaml" && e.line > 3 && e.message.contains(message), "\(text): \(e)")
+        }
+    }
+
+    @Test("predicate names are kebab-case, distinct, and never an operation name of their level")
+    func predicateNames() {
+        for level in CheckSpec.Level.allCases {
+            let names = ReachPredicates.entries(level).map(\.name)
+            #expect(Set(names).count == names.count)
+            #expect(Set(names).isDisjoint(with: ModelCatalog.operationNames(level)))
+            #expect(names.allSatisfy { $0.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" } })
+        }
+    }
+
+    @Test("not-reached: is printed in place of NEVER FIRED, and said loudly when the operation fires")
+    func notReached() throws {
+        let s = try Self.spec("operations: [pin, unpin]\nnot-reached: {unpin: \"nothing to unpin\"}\n")
+        var options = s.explorerOptions
+        options.coverage = true
+        let text = ExploreReport.text(ExploreRun.run(s, options: options), options: options)
+        #expect(text.contains("unpin: not expected to fire (not-reached: nothing to unpin) -- BUT IT FIRED"), "\(text)")
+        #expect(!text.contains("NEVER FIRED"))
+    }
+}
