@@ -43,6 +43,9 @@ struct Explore: ParsableCommand {
     @Option(name: .customLong("trace-out"), help: "Write the (first) counterexample as a JSON trace to this file.")
     var traceOut: String?
 
+    @Flag(help: "With --trace-out FILE.json: also write FILE.html, the trace viewer (as replay --html).")
+    var html = false
+
     @Option(help: "Hypervisor engine: auto (fast when the configuration fits), fast, or spec (overrides the spec's engine).")
     var engine: EngineChoice?
 
@@ -83,6 +86,16 @@ struct Explore: ParsableCommand {
             printErr("mmucheck explore: --trace-out \(traceOut): \(why)")
             throw ExitCode(2)
         }
+        if html {
+            guard let traceOut else {
+                printErr("mmucheck explore: --html writes the page beside the --trace-out file: give --trace-out FILE.json")
+                throw ExitCode(2)
+            }
+            if let why = OutputFile.problem(TraceViewer.path(besideTrace: traceOut)) {
+                printErr("mmucheck explore: --html \(TraceViewer.path(besideTrace: traceOut)): \(why)")
+                throw ExitCode(2)
+            }
+        }
         if engine?.value == .fast, let why = Engines.fastUnsupported(loaded) {
             printErr("mmucheck explore: --engine fast: \(why)")
             throw ExitCode(2)
@@ -92,6 +105,13 @@ struct Explore: ParsableCommand {
             do { try TraceFile.write(first, to: traceOut) } catch {
                 printErr("mmucheck explore: cannot write \(traceOut): \(error)")
                 throw ExitCode(2)
+            }
+            if html {
+                let path = TraceViewer.path(besideTrace: traceOut)
+                do { try OutputFile.write(try TraceViewer.page(forTraceFile: traceOut), to: path) } catch {
+                    printErr("mmucheck explore: cannot write \(path): \(error)")
+                    throw ExitCode(2)
+                }
             }
         }
         switch format {

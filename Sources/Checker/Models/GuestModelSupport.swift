@@ -28,7 +28,7 @@ enum GuestModelSupport {
         return try Replay.replay(t, model: model, describe: { $0.description }, result: { s, a in
             var copy = s
             return copy.step(a).description   // the explorer's transition (GuestModel.next)
-        }, render: showState ? { StateReport.lines($0) } : nil, onStep: onStep, extraActions: { s in
+        }, render: showState ? { StateView($0) } : nil, onStep: onStep, extraActions: { s in
             // The operations the explorer never offers (GuestCoverageTests.notOffered) with
             // every argument in range (a pfn one past MAX_DOMAIN_PAGES reaches the seed's BUG).
             var extra: [GuestOp] = []

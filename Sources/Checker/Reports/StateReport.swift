@@ -43,24 +43,28 @@ public enum StateReport {
             out.append("mm \(i)\(i == GuestState.initMM ? " (init_mm)" : ""): pgd \(mm.pgd), cpu_vm_mask \(list(mm.cpuVMMask))"
                        + (mm.exited ? ", exited" : "") + ", tables [\(tables)]")
         }
-        for (c, cpu) in g.cpus.enumerated() {
-            var parts = ["mm \(cpu.currentMM.map(String.init) ?? "none (kernel thread)")", "active mm \(cpu.activeMM)"
-                         + (cpu.tlbLazy ? " (lazy TLB)" : ""), "lazy \(cpu.lazyMode)",
-                         "xen_cr3 \(cpu.xenCR3)", "xen_current_cr3 \(cpu.xenCurrentCR3)"]
-            if !cpu.mc.entries.isEmpty { parts.append("queued [" + cpu.mc.entries.map(\.description).joined(separator: "; ") + "]") }
-            for b in cpu.inFlight {
-                parts.append("in flight (\(b.done) run) [" + b.entries.map(\.description).joined(separator: "; ") + "]")
-            }
-            if !cpu.heldPTELocks.isEmpty { parts.append("lock_pte held: \(list(cpu.heldPTELocks))") }
-            if let mm = cpu.lazyMM { parts.append("PTE lock of page \(cpu.lazyPTEPage.map(String.init) ?? "?") in mm \(mm)") }
-            if !cpu.heldMMLocks.isEmpty { parts.append("page_table_lock of mms \(list(cpu.heldMMLocks))") }
-            if !cpu.pendingIPIs.isEmpty { parts.append("cross calls pending: " + cpu.pendingIPIs.map(\.description).joined(separator: "; ")) }
-            if !cpu.awaiting.isEmpty { parts.append("awaiting cpus \(list(cpu.awaiting))") }
-            if let r = cpu.resume { parts.append("then \(r)") }
-            out.append("cpu \(c): " + parts.joined(separator: ", "))
-        }
+        for (c, cpu) in g.cpus.enumerated() { out.append("cpu \(c): " + parts(cpu).joined(separator: ", ")) }
         if let bug = g.bug { out.append("BUG: \(bug)") }
         return out
+    }
+
+    /// One guest CPU: its mm, lazy mode, cr3s, queued and in-flight multicall entries, locks
+    /// and cross calls (also the trace viewer's CPU panel).
+    static func parts(_ cpu: GuestCPU) -> [String] {
+        var parts = ["mm \(cpu.currentMM.map(String.init) ?? "none (kernel thread)")", "active mm \(cpu.activeMM)"
+                     + (cpu.tlbLazy ? " (lazy TLB)" : ""), "lazy \(cpu.lazyMode)",
+                     "xen_cr3 \(cpu.xenCR3)", "xen_current_cr3 \(cpu.xenCurrentCR3)"]
+        if !cpu.mc.entries.isEmpty { parts.append("queued [" + cpu.mc.entries.map(\.description).joined(separator: "; ") + "]") }
+        for b in cpu.inFlight {
+            parts.append("in flight (\(b.done) run) [" + b.entries.map(\.description).joined(separator: "; ") + "]")
+        }
+        if !cpu.heldPTELocks.isEmpty { parts.append("lock_pte held: \(list(cpu.heldPTELocks))") }
+        if let mm = cpu.lazyMM { parts.append("PTE lock of page \(cpu.lazyPTEPage.map(String.init) ?? "?") in mm \(mm)") }
+        if !cpu.heldMMLocks.isEmpty { parts.append("page_table_lock of mms \(list(cpu.heldMMLocks))") }
+        if !cpu.pendingIPIs.isEmpty { parts.append("cross calls pending: " + cpu.pendingIPIs.map(\.description).joined(separator: "; ")) }
+        if !cpu.awaiting.isEmpty { parts.append("awaiting cpus \(list(cpu.awaiting))") }
+        if let r = cpu.resume { parts.append("then \(r)") }
+        return parts
     }
 
     static func list(_ s: Set<Int>) -> String { s.isEmpty ? "{}" : "{" + s.sorted().map(String.init).joined(separator: ", ") + "}" }

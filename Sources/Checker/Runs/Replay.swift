@@ -7,8 +7,10 @@ public struct ReplayStep: Sendable {
     public let action: String
     public let result: String
     public let broken: [(invariant: String, message: String)]
+    /// The state after the step, when asked for (`showState`): as the viewer draws it.
+    public var view: StateView?
     /// The state after the step, rendered (`StateReport`), when asked for; else empty.
-    public var state: [String] = []
+    public var state: [String] { view?.lines ?? [] }
 }
 
 public struct ReplayOutcome: Sendable {
@@ -16,8 +18,10 @@ public struct ReplayOutcome: Sendable {
     public let steps: [ReplayStep]
     /// The invariants broken in the initial state.
     public let brokenInitially: [(invariant: String, message: String)]
+    /// The initial state, when asked for.
+    public var initialView: StateView?
     /// The initial state, rendered, when asked for; else empty.
-    public var initialState: [String] = []
+    public var initialState: [String] { initialView?.lines ?? [] }
     /// The engine that replayed it ("spec" or "fast").
     public var engine = "spec"
     /// Ctrl-C / SIGTERM stopped the replay before its last step.
@@ -56,7 +60,7 @@ public enum Replay {
                     var copy = s
                     guard let r = model.engine.perform(model.xenAction(a), on: &copy) else { return "unrepresentable" }
                     return r.error.map(\.description) ?? "ok"
-                }, render: showState ? { StateReport.lines(model.specState($0)) } : nil, onStep: onStep)
+                }, render: showState ? { StateView(model.specState($0)) } : nil, onStep: onStep)
                 out.engine = "fast"
                 return out
             }
@@ -64,7 +68,7 @@ public enum Replay {
             return try replay(t, model: model, describe: { $0.description }, result: { s, a in
                 var copy = s
                 return copy.apply(a).description
-            }, render: showState ? { StateReport.lines($0) } : nil, onStep: onStep, extraActions: { s in
+            }, render: showState ? { StateView($0) } : nil, onStep: onStep, extraActions: { s in
                 // tlb-flush: an operation traces may use that the explorer never generates.
                 s.cr3.indices.map { XenAction.hypercall(vcpu: $0, .mmuextOp([.tlbFlush])) }
             })
@@ -78,7 +82,7 @@ public enum Replay {
     /// docs/model.md name them), tried when the step is none of the offered ones.
     static func replay<M: Model>(_ t: LoadedTrace, model: M, describe: (M.Action) -> String,
                                  result: (M.State, M.Action) -> String,
-                                 render: ((M.State) -> [String])? = nil,
+                                 render: ((M.State) -> StateView)? = nil,
                                  onStep: ((ReplayStep) -> Void)? = nil,
                                  extraActions: (M.State) -> [M.Action] = { _ in [] }) throws(SpecError) -> ReplayOutcome {
         guard var state = model.initialStates().first else {
@@ -88,9 +92,9 @@ public enum Replay {
             model.invariants.compactMap { inv in inv.check(s).map { (inv.name, $0) } }
         }
         let initiallyBroken = broken(state)
-        let initialRendered = render?(state) ?? []
+        let initialRendered = render?(state)
         // Step 0 is the initial state (no action).
-        onStep?(ReplayStep(step: 0, action: "", result: "", broken: initiallyBroken, state: initialRendered))
+        onStep?(ReplayStep(step: 0, action: "", result: "", broken: initiallyBroken, view: initialRendered))
         var out: [ReplayStep] = []
         var interrupted = false
         for (i, step) in t.steps.enumerated() {
@@ -107,11 +111,11 @@ public enum Replay {
             let r = result(state, action)
             if let next = model.next(state, action) { state = next }
             out.append(ReplayStep(step: i + 1, action: describe(action), result: r, broken: broken(state),
-                                  state: render?(state) ?? []))
+                                  view: render?(state)))
             onStep?(out[out.count - 1])
         }
         var outcome = ReplayOutcome(trace: t, steps: out, brokenInitially: initiallyBroken)
-        outcome.initialState = initialRendered
+        outcome.initialView = initialRendered
         outcome.interrupted = interrupted
         return outcome
     }
