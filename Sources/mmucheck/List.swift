@@ -31,9 +31,10 @@ struct List: ParsableCommand {
             print("\(level.rawValue) operations:")
             for op in ModelCatalog.operationNames(level) {
                 let always = level == .guest && GuestModel.alwaysOffered.contains(op)
-                let note = ModelCatalog.unexplored(level).contains(op) ? "  (tests and traces only: the explorer never generates it)"
-                    : always ? "  (always offered: it finishes an operation already begun)"
-                    : (enabled.map { $0.contains(op) } ?? true) ? "" : "  (disabled in this spec)"
+                let why = ModelCatalog.unexploredReasons(level).first { $0.operation == op }?.why
+                let note = why.map { "  (tests and traces only: the explorer never generates it: \($0))" }
+                    ?? (always ? "  (always offered: it finishes an operation already begun)"
+                        : (enabled.map { $0.contains(op) } ?? true) ? "" : "  (disabled in this spec)")
                 print("  \(op)" + note)
             }
             print("\(level.rawValue) invariants:")

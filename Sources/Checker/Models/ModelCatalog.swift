@@ -12,9 +12,22 @@ public enum ModelCatalog {
     /// Operations of the spec that the explorer never generates (they exist for tests
     /// and traces): enabling only these would explore nothing.
     public static func unexplored(_ level: CheckSpec.Level) -> Set<String> {
+        Set(unexploredReasons(level).map(\.operation))
+    }
+
+    /// Each operation the explorer never generates, with why (docs/model.md says the same):
+    /// `mmucheck list` and the coverage report print these.
+    public static func unexploredReasons(_ level: CheckSpec.Level) -> [(operation: String, why: String)] {
         switch level {
-        case .hypervisor: Set(XenOperation.allCases.filter { !$0.explored }.map(\.name))   // XenOperation.explored
-        case .guest: ["pgd-pin", "pgd-unpin", "set-phys-to-machine"]   // see GuestState.enabledOperations
+        case .hypervisor:   // XenOperation.explored
+            XenOperation.allCases.filter { !$0.explored }.map { op in
+                (op.name, op == .tlbFlush ? "changes nothing in a model without a TLB (docs/model.md); kept for traces, scenarios and diff"
+                                          : "not generated (docs/model.md)")
+            }
+        case .guest:   // GuestState.enabledOperations
+            [("pgd-pin", "Linux pins a pgd only through activate-mm, dup-mmap and mm-pin-all, which the explorer generates"),
+             ("pgd-unpin", "Linux unpins a pgd only through exit-mmap-unpin and mm-unpin-all, which the explorer generates"),
+             ("set-phys-to-machine", "Linux calls it from the balloon driver, whose steps decrease-reservation and increase-reservation make it")]
         }
     }
 
