@@ -76,7 +76,7 @@ public protocol ModelHooks {
     func outcome(_ state: State, _ action: Action, next: State?) -> Int
     /// Witness predicates (`expect-reached:` state conditions): the explorer records, for
     /// each, the depth of the first reached state that satisfies it. Empty by default.
-    var witnesses: [NamedPredicate<State>] { get }
+    var witnesses: Witnesses<State> { get }
 }
 
 // A model without a step context: `StepContext` is `Void` (the associated type's default),
@@ -109,7 +109,7 @@ extension ModelHooks {
     public func operationIndex(_ action: Action) -> Int { 0 }
     public var outcomeLabels: [String] { ["ok", "not-applicable"] }
     public func outcome(_ state: State, _ action: Action, next: State?) -> Int { next == nil ? 1 : 0 }
-    public var witnesses: [NamedPredicate<State>] { [] }
+    public var witnesses: Witnesses<State> { Witnesses([]) }
 }
 
 /// One named predicate over states. The check returns nil when it holds, else
@@ -132,4 +132,26 @@ public struct NamedPredicate<State>: Sendable {
         self.name = name
         self.holds = holds
     }
+}
+
+/// A model's witness predicates, judged together: a model whose predicates read another view
+/// of its state (the fast engine's, the spec state a packed state stands for) builds that
+/// view once per state for all of them, not once per predicate.
+public struct Witnesses<State>: Sendable {
+    /// The predicates' names, in the spec's order.
+    public let names: [String]
+    /// The indices among `unmet` whose predicate holds in the state.
+    public let holding: @Sendable (State, _ unmet: [Int]) -> [Int]
+
+    /// Predicates over `View`, judged on `view(state)`, computed once per state.
+    public init<View>(_ predicates: [NamedPredicate<View>], viewing view: @escaping @Sendable (State) -> View) {
+        names = predicates.map(\.name)
+        holding = { state, unmet in
+            let v = view(state)
+            return unmet.filter { predicates[$0].holds(v) }
+        }
+    }
+
+    /// Predicates over the model's own states.
+    public init(_ predicates: [NamedPredicate<State>]) { self.init(predicates, viewing: { $0 }) }
 }

@@ -103,36 +103,35 @@ import Testing
     @Test("the command line: explore and check say vacuous with exit 1; check's JUnit carries coverage and conditions as properties")
     func commandLine() throws {
         let cli = CommandLineTests()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-reach-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let spec = dir.appendingPathComponent("vacuous.yaml").path
-        try (Self.tiny + "operations: [mmu-update, pin, unpin]\nexpect-reached: [root-pinned, {pin: -EINVAL}, root-loaded]\n")
-            .write(toFile: spec, atomically: true, encoding: .utf8)
-        let e = try cli.mmucheck(["explore", spec, "--quiet"])
-        #expect(e.code == 1 && e.out.contains("result: vacuous") && e.out.contains("MISSED \(spec):5: root-loaded"), "\(e.out)")
-        let json = try cli.mmucheck(["explore", spec, "--quiet", "--format", "json"])
-        let o = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
-        #expect(o["verdict"] as? String == "vacuous")
-        let conditions = try #require(o["expectReached"] as? [[String: Any]])
-        #expect(conditions.map { $0["met"] as? Bool } == [true, true, false])
-        let coverage = try #require(o["coverage"] as? [String: Any])
-        #expect((coverage["neverFired"] as? [String]) == [])
-        let junit = dir.appendingPathComponent("j.xml").path
-        let c = try cli.mmucheck(["check", spec, "--quiet", "--junit", junit])
-        #expect(c.code == 1 && c.out.contains("vacuous") && c.out.contains("expect-reached MISSED: root-loaded (line 5)"), "\(c.out)")
-        let xml = try String(contentsOfFile: junit, encoding: .utf8)
-        for p in ["<property name=\"expect-reached.root-loaded\" value=\"missed\"/>", "<property name=\"expect-reached.pin: -EINVAL\" value=\"met\"/>",
-                  "<property name=\"coverage.pin.outcome.-EINVAL\"", "<property name=\"coverage.invariant.counts-match.evaluations\"",
-                  "<failure message=\"vacuous\">"] {
-            #expect(xml.contains(p), "\(p) not in \(xml)")
+        try withTemporaryFolder("reach") { dir in
+            let spec = dir.appendingPathComponent("vacuous.yaml").path
+            try (Self.tiny + "operations: [mmu-update, pin, unpin]\nexpect-reached: [root-pinned, {pin: -EINVAL}, root-loaded]\n")
+                .write(toFile: spec, atomically: true, encoding: .utf8)
+            let e = try cli.mmucheck(["explore", spec, "--quiet"])
+            #expect(e.code == 1 && e.out.contains("result: vacuous") && e.out.contains("MISSED \(spec):5: root-loaded"), "\(e.out)")
+            let json = try cli.mmucheck(["explore", spec, "--quiet", "--format", "json"])
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+            #expect(o["verdict"] as? String == "vacuous")
+            let conditions = try #require(o["expectReached"] as? [[String: Any]])
+            #expect(conditions.map { $0["met"] as? Bool } == [true, true, false])
+            let coverage = try #require(o["coverage"] as? [String: Any])
+            #expect((coverage["neverFired"] as? [String]) == [])
+            let junit = dir.appendingPathComponent("j.xml").path
+            let c = try cli.mmucheck(["check", spec, "--quiet", "--junit", junit])
+            #expect(c.code == 1 && c.out.contains("vacuous") && c.out.contains("expect-reached MISSED: root-loaded (line 5)"), "\(c.out)")
+            let xml = try String(contentsOfFile: junit, encoding: .utf8)
+            for p in ["<property name=\"expect-reached.root-loaded\" value=\"missed\"/>", "<property name=\"expect-reached.pin: -EINVAL\" value=\"met\"/>",
+                      "<property name=\"coverage.pin.outcome.-EINVAL\"", "<property name=\"coverage.invariant.counts-match.evaluations\"",
+                      "<failure message=\"vacuous\">"] {
+                #expect(xml.contains(p), "\(p) not in \(xml)")
+            }
+            // Without conditions and without --coverage, nothing is counted: no coverage properties.
+            let plain = dir.appendingPathComponent("plain.yaml").path
+            try (Self.tiny + "operations: [mmu-update, pin, unpin]\n").write(toFile: plain, atomically: true, encoding: .utf8)
+            #expect(try cli.mmucheck(["check", plain, "--quiet", "--junit", junit]).code == 0)
+            #expect(!(try String(contentsOfFile: junit, encoding: .utf8)).contains("coverage."))
+            #expect(try cli.mmucheck(["check", plain, "--quiet", "--coverage", "--junit", junit]).code == 0)
+            #expect(try String(contentsOfFile: junit, encoding: .utf8).contains("<property name=\"coverage.pin.fired\""))
         }
-        // Without conditions and without --coverage, nothing is counted: no coverage properties.
-        let plain = dir.appendingPathComponent("plain.yaml").path
-        try (Self.tiny + "operations: [mmu-update, pin, unpin]\n").write(toFile: plain, atomically: true, encoding: .utf8)
-        #expect(try cli.mmucheck(["check", plain, "--quiet", "--junit", junit]).code == 0)
-        #expect(!(try String(contentsOfFile: junit, encoding: .utf8)).contains("coverage."))
-        #expect(try cli.mmucheck(["check", plain, "--quiet", "--coverage", "--junit", junit]).code == 0)
-        #expect(try String(contentsOfFile: junit, encoding: .utf8).contains("<property name=\"coverage.pin.fired\""))
     }
 }

@@ -74,35 +74,34 @@ import Testing
     /// Renders `html` with the probe in headless Chromium and returns what the probe read.
     static func render(_ html: String) throws -> [String: Any] {
         let chromium = try #require(Self.chromium, "Chromium is missing: run scripts/setup.sh (make test does), or apt-get install chromium")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-viewer-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let file = dir.appendingPathComponent("trace.html")
-        try html.replacingOccurrences(of: "</body>", with: Self.probe + "\n</body>").write(to: file, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: chromium)
-        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                       "--user-data-dir=" + dir.appendingPathComponent("profile").path,
-                       "--virtual-time-budget=5000", "--dump-dom", file.absoluteString]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        // A hung browser fails the test instead of hanging the suite.
-        let deadline = Date().addingTimeInterval(120)
-        let box = Box(), group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { box.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if p.isRunning { p.terminate(); Issue.record("Chromium did not finish within 120 s") }
-        p.waitUntilExit()
-        group.wait()
-        let dom = String(decoding: box.data, as: UTF8.self)
-        let start = try #require(dom.range(of: "<pre id=\"test-results\">"), "no probe results in the DOM:\n\(dom.prefix(2000))").upperBound
-        let end = try #require(dom.range(of: "</pre>", range: start..<dom.endIndex)).lowerBound
-        let json = dom[start..<end].replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&amp;", with: "&")
-        return try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        return try withTemporaryFolder("viewer") { dir in
+            let file = dir.appendingPathComponent("trace.html")
+            try html.replacingOccurrences(of: "</body>", with: Self.probe + "\n</body>").write(to: file, atomically: true, encoding: .utf8)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: chromium)
+            p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                           "--user-data-dir=" + dir.appendingPathComponent("profile").path,
+                           "--virtual-time-budget=5000", "--dump-dom", file.absoluteString]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            // A hung browser fails the test instead of hanging the suite.
+            let deadline = Date().addingTimeInterval(120)
+            let box = Box(), group = DispatchGroup()
+            group.enter()
+            DispatchQueue.global().async { box.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+            while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if p.isRunning { p.terminate(); Issue.record("Chromium did not finish within 120 s") }
+            p.waitUntilExit()
+            group.wait()
+            let dom = String(decoding: box.data, as: UTF8.self)
+            let start = try #require(dom.range(of: "<pre id=\"test-results\">"), "no probe results in the DOM:\n\(dom.prefix(2000))").upperBound
+            let end = try #require(dom.range(of: "</pre>", range: start..<dom.endIndex)).lowerBound
+            let json = dom[start..<end].replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                .replacingOccurrences(of: "&amp;", with: "&")
+            return try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        }
     }
 
     final class Box: @unchecked Sendable { var data = Data() }
@@ -158,15 +157,14 @@ import Testing
     @Test("replay --html and explore --html write the page; a bad --html path is exit 2 and touches nothing")
     func commandLine() throws {
         let cli = CommandLineTests()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-html-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("t.html").path
-        let r = try cli.mmucheck(["replay", Self.trace, "--html", out])
-        #expect(r.code == 1 && r.out.contains("wrote \(out)"))
-        #expect(try String(contentsOfFile: out, encoding: .utf8) == (try Self.page(Self.trace)))
-        #expect(try cli.mmucheck(["replay", Self.trace, "--html", dir.path]).code == 2)
-        let noTrace = try cli.mmucheck(["explore", "specs/quick/hypervisor-tiny.yaml", "--html", "--quiet"])
-        #expect(noTrace.code == 2 && noTrace.err.contains("--trace-out"))
+        try withTemporaryFolder("html") { dir in
+            let out = dir.appendingPathComponent("t.html").path
+            let r = try cli.mmucheck(["replay", Self.trace, "--html", out])
+            #expect(r.code == 1 && r.out.contains("wrote \(out)"))
+            #expect(try String(contentsOfFile: out, encoding: .utf8) == (try Self.page(Self.trace)))
+            #expect(try cli.mmucheck(["replay", Self.trace, "--html", dir.path]).code == 2)
+            let noTrace = try cli.mmucheck(["explore", "specs/quick/hypervisor-tiny.yaml", "--html", "--quiet"])
+            #expect(noTrace.code == 2 && noTrace.err.contains("--trace-out"))
+        }
     }
 }

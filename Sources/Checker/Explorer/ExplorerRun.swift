@@ -21,9 +21,10 @@ extension Explorer {
         let clock: ContinuousClock
         let start: ContinuousClock.Instant
         let invariants: [NamedInvariant<M.State>]
-        /// `model.witnesses`, and how many are not met yet (checked on new states until none is left).
-        let witnesses: [NamedPredicate<M.State>]
-        var witnessesLeft: Int
+        /// `model.witnesses`, and the indices of those not met yet (checked on new states until
+        /// none is left).
+        let witnesses: Witnesses<M.State>
+        var unmetWitnesses: [Int]
         /// `options.memoryCeiling`, read once (the default asks the system for its memory).
         let memoryCeiling: UInt64
 
@@ -83,8 +84,8 @@ extension Explorer {
             self.invariants = invariants
             broken = [Bool](repeating: false, count: invariants.count)
             witnesses = explorer.model.witnesses
-            witnessesLeft = witnesses.count
-            stats.witnesses = witnesses.map { Witness(name: $0.name, depth: nil) }
+            unmetWitnesses = Array(witnesses.names.indices)
+            stats.witnesses = witnesses.names.map { Witness(name: $0, depth: nil) }
             if options.coverage { stats.coverage = explorer.coverageShape }
             let maxItems = options.threads > 1 ? min(128, 16 * options.threads) : 1
             self.maxItems = maxItems
@@ -129,11 +130,10 @@ extension Explorer {
         /// `depth`, keeping a trace for each that breaks, and the witnesses not met yet;
         /// returns true when the run must stop.
         mutating func check(_ s: M.State, index: UInt32, depth: Int) -> Bool {
-            if witnessesLeft > 0 {
-                for k in witnesses.indices where stats.witnesses[k].depth == nil && witnesses[k].holds(s) {
-                    stats.witnesses[k].depth = depth
-                    witnessesLeft -= 1
-                }
+            if !unmetWitnesses.isEmpty {
+                let met = witnesses.holding(s, unmetWitnesses)
+                for k in met { stats.witnesses[k].depth = depth }
+                if !met.isEmpty { unmetWitnesses.removeAll { met.contains($0) } }
             }
             for (k, inv) in invariants.enumerated() where !broken[k] {
                 if options.coverage { stats.coverage!.addEvaluation(k) }

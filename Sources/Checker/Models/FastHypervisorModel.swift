@@ -82,12 +82,13 @@ public struct FastHypervisorModel: Model {
         var copy = state
         return XenAnswer.perform(a, on: &copy, engine: engine)?.labelIndex ?? 0
     }
-    public var witnesses: [NamedPredicate<FastXenState>] {
+    /// The spec's predicates, judged on the spec state a packed state stands for (unpacked
+    /// once per state for all the predicates not met yet).
+    public var witnesses: Witnesses<FastXenState> {
         let (e, m) = (engine, mutations)
-        return spec.expectReached.compactMap { c in
-            guard case .state(let n) = c.kind, let p = ReachPredicates.xenWitness(n) else { return nil }
-            return NamedPredicate(n) { p.holds(e.specState(of: $0, mutations: m)) }
-        }
+        return Witnesses(spec.expectReached.compactMap { c in
+            if case .state(let n) = c.kind { ReachPredicates.xenWitness(n) } else { nil }
+        }, viewing: { e.specState(of: $0, mutations: m) })
     }
     public func reduced(_ state: FastXenState) -> FastXenState {
         mergesStaleTypes ? engine.forgettingStaleTypes(state) : state

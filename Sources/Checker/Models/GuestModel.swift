@@ -41,11 +41,11 @@ public struct GuestModel: Model {
         guard let next else { return 1 }
         return next.bug != nil && state.bug == nil ? 2 : 0
     }
-    public var witnesses: [NamedPredicate<GuestState>] {
+    public var witnesses: Witnesses<GuestState> {
         let boot = initialStates()[0]
-        return spec.expectReached.compactMap { c in
+        return Witnesses(spec.expectReached.compactMap { c in
             if case .state(let n) = c.kind { ReachPredicates.guestWitness(n, boot: boot) } else { nil }
-        }
+        })
     }
 
     /// Whether `canonical` reduces anything (2 to 4 vCPUs).

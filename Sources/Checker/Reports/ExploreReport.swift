@@ -41,7 +41,7 @@ public enum ExploreReport {
     /// operation with its counts and outcomes, in the level's operation order; then how often
     /// each invariant was evaluated.
     static func coverage(_ o: ExploreOutcome, _ c: Coverage) -> [String] {
-        let enabledBySpec = Set(o.spec.operations ?? c.operations).subtracting(ModelCatalog.unexplored(o.spec.level))
+        let enabledBySpec = enabled(o, c)
         let explained = Dictionary(o.spec.notReached.map { ($0.operation, $0.why) }, uniquingKeysWith: { a, _ in a })
         let never = neverFired(o, c).filter { explained[$0] == nil }
         var lines = ["", "coverage" + (o.complete ? "" : " (the run is incomplete: counts so far)")
@@ -73,8 +73,13 @@ public enum ExploreReport {
 
     /// Operations the spec enables (and the explorer generates) that never fired, in order.
     public static func neverFired(_ o: ExploreOutcome, _ c: Coverage) -> [String] {
-        let enabledBySpec = Set(o.spec.operations ?? c.operations).subtracting(ModelCatalog.unexplored(o.spec.level))
+        let enabledBySpec = enabled(o, c)
         return c.operations.enumerated().filter { enabledBySpec.contains($1) && c.fired[$0] == 0 }.map(\.1)
+    }
+
+    /// The operations the spec enables (`operations:`, or all) that the explorer generates.
+    static func enabled(_ o: ExploreOutcome, _ c: Coverage) -> Set<String> {
+        Set(o.spec.operations ?? c.operations).subtracting(ModelCatalog.unexplored(o.spec.level))
     }
 
     /// The `expect-reached:` conditions, each met or missed (missed first).
