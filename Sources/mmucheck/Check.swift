@@ -9,7 +9,8 @@ struct Check: ParsableCommand {
         Each spec file names its checks (explore, prove, diff); each scenario file (a file with steps:, and \
         every file under a directory's scenarios/ folder) is one row, run on the spec and fast engines \
         (docs/scenarios.md). Exit 0 when every check holds, 1 on a \
-        violation, a failed proof or a vacuous run (an expect-reached: condition no reachable state met), 2 when a spec file is malformed (nothing is run), 3 when a run was \
+        violation, a failed proof, a vacuous run (an expect-reached: condition no reachable state met) or a \
+        contradicted one (a not-reached: operation fired), 2 when a spec file is malformed (nothing is run), 3 when a run was \
         cut short by a bound (incomplete, never reported as holding).
         """)
 
@@ -25,7 +26,7 @@ struct Check: ParsableCommand {
     @Option(help: "Worker threads per BFS level for the explore checks (default: one per core, at most 64; the counts of a complete run do not depend on it).")
     var threads: Int?
 
-    @Flag(help: "Collect coverage on every explore check (always on for a spec whose expect-reached: names operations or outcomes); the JUnit file carries the counts as properties.")
+    @Flag(help: "Collect coverage on every explore check and print each one's coverage section (as explore --coverage does) before the table; the JUnit file carries the counts as properties. Counts are collected anyway for a spec whose expect-reached: names operations or outcomes, or that has not-reached:.")
     var coverage = false
 
     func validate() throws {
@@ -39,7 +40,7 @@ struct Check: ParsableCommand {
             throw ExitCode(2)
         }
         specs.forEach(printWarnings)
-        if let junit, let why = OutputFile.problem(junit) {
+        if let junit, let why = OutputFile.problem(junit, inputs: specs.map(\.file) + scenarios.map(\.file)) {
             printErr("mmucheck check: --junit \(junit): \(why)")
             throw ExitCode(2)
         }

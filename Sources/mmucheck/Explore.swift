@@ -8,7 +8,9 @@ struct Explore: ParsableCommand {
         discussion: """
         The first counterexample found is a shortest one. Progress goes to stderr every few seconds. \
         A run cut short by --depth, --max-states, --seconds, --memory-mb or Ctrl-C reports "incomplete" \
-        (exit 3), never "holds".
+        (exit 3), never "holds". Exit 1: a violation; "vacuous", a complete run that never met one of \
+        the spec's expect-reached: conditions; "contradicted", an operation the spec's not-reached: \
+        says cannot fire fired (docs/specs.md).
         """)
 
     @Argument(help: "The spec file (YAML).")
@@ -22,7 +24,7 @@ struct Explore: ParsableCommand {
     @Option(name: .customLong("memory-mb"), help: "Stop when resident memory passes this many MiB.")
     var memoryMB: Int?
 
-    @Flag(help: "Report coverage: per operation, the states where it was enabled, the transitions it fired, the new states it reached first, and what every offered action came to (ok, each error code; ok, not-applicable, BUG at the guest level); per invariant, how many states it was evaluated on. Operations the spec enables that never fired are listed first. Costs re-running every refused hypervisor request for its error code.")
+    @Flag(help: "Report coverage: per operation, the states where it was enabled, the transitions it fired, the new states it reached first, and what every offered action came to (hypervisor: ok, written, emulated, each error code; guest: ok, not-applicable, BUG); per invariant, how many states it was evaluated on. Operations the spec enables that never fired are listed first. Costs re-running every refused hypervisor request for its error code.")
     var coverage = false
 
     @Option(help: "Worker threads per BFS level (results do not depend on it).")
@@ -82,7 +84,7 @@ struct Explore: ParsableCommand {
             printErr("mmucheck explore: \(spec): \(why) (--memory-mb \(options.memoryCeiling / 1_048_576))")
             throw ExitCode(2)
         }
-        if let traceOut, let why = OutputFile.problem(traceOut) {
+        if let traceOut, let why = OutputFile.problem(traceOut, inputs: [spec]) {
             printErr("mmucheck explore: --trace-out \(traceOut): \(why)")
             throw ExitCode(2)
         }
@@ -91,7 +93,7 @@ struct Explore: ParsableCommand {
                 printErr("mmucheck explore: --html writes the page beside the --trace-out file: give --trace-out FILE.json")
                 throw ExitCode(2)
             }
-            if let why = OutputFile.problem(TraceViewer.path(besideTrace: traceOut)) {
+            if let why = OutputFile.problem(TraceViewer.path(besideTrace: traceOut), inputs: [spec]) {
                 printErr("mmucheck explore: --html \(TraceViewer.path(besideTrace: traceOut)): \(why)")
                 throw ExitCode(2)
             }
@@ -101,22 +103,25 @@ struct Explore: ParsableCommand {
             throw ExitCode(2)
         }
         let outcome = ExploreRun.run(loaded, options: options, engine: engine?.value, progress: quiet ? nil : { printErr(ExploreReport.progress($0)) })
-        if let traceOut, let first = outcome.violations.first {
-            do { try TraceFile.write(first, to: traceOut) } catch {
-                printErr("mmucheck explore: cannot write \(traceOut): \(error)")
-                throw ExitCode(2)
-            }
-            if html {
-                let path = TraceViewer.path(besideTrace: traceOut)
-                do { try OutputFile.write(try TraceViewer.page(forTraceFile: traceOut), to: path) } catch {
-                    printErr("mmucheck explore: cannot write \(path): \(error)")
-                    throw ExitCode(2)
-                }
-            }
-        }
+        // The files come after the report: a file that cannot be written although it was
+        // checked before the run (the disk filled) is said on stderr; the violation's exit 1
+        // stands (files are written only for a violation), so the verdict is never hidden.
         switch format {
         case .text: print(ExploreReport.text(outcome, options: options))
         case .json: print(jsonText(ExploreReport.json(outcome)))
+        }
+        if let traceOut, let first = outcome.violations.first {
+            do {
+                try TraceFile.write(first, to: traceOut)
+                if html {
+                    let path = TraceViewer.path(besideTrace: traceOut)
+                    do { try OutputFile.write(try TraceViewer.page(forTraceFile: traceOut), to: path) } catch {
+                        printErr("mmucheck explore: cannot write \(path): \(error) (the verdict above stands)")
+                    }
+                }
+            } catch {
+                printErr("mmucheck explore: cannot write \(traceOut): \(error) (the verdict above stands)")
+            }
         }
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }

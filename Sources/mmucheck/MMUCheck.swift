@@ -9,7 +9,9 @@ struct MMUCheck: ParsableCommand {
         commandName: "mmucheck",
         abstract: "Check the Xen paravirtualised MMU protocol: bounded model checking, Z3 proofs, differential testing of the fast engine against the spec.",
         discussion: """
-        Exit codes: 0 every check holds, 1 a violation or failed proof, 2 bad input \
+        Exit codes: 0 every check holds, 1 a violation, a failed proof, a mismatch, or a run that \
+        covered less than its spec says (vacuous: an expect-reached: condition never met; contradicted: \
+        a not-reached: operation fired), 2 bad input \
         (spec file, trace file, flag), 3 incomplete (a bound, limit or solver timeout cut the answer short).
         """,
         version: MMUCheckVersion.string,

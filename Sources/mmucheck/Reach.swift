@@ -36,7 +36,7 @@ struct Reach: ParsableCommand {
         let loaded = try loadHypervisorSpec(spec, command: "reach", why: "reach answers for the hypervisor model only")
         do {
             let target = try StateFile.load(file: state)
-            if let traceOut, let why = OutputFile.problem(traceOut) {
+            if let traceOut, let why = OutputFile.problem(traceOut, inputs: [spec, state]) {
                 printErr("mmucheck reach: --trace-out \(traceOut): \(why)")
                 throw ExitCode(2)
             }

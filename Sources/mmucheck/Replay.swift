@@ -20,7 +20,7 @@ struct Replay: ParsableCommand {
     var html: String?
 
     func run() throws {
-        if let html, let why = OutputFile.problem(html) {
+        if let html, let why = OutputFile.problem(html, inputs: [trace]) {
             printErr("mmucheck replay: --html \(html.escapingControlCharacters): \(why)")
             throw ExitCode(2)
         }

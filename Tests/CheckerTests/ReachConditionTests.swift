@@ -68,6 +68,10 @@ import Testing
             ("not-reached: {tlb-flush: why}\n", "the explorer never generates 'tlb-flush'"),
             ("not-reached: {no-op: why}\n", "unknown key"),
             ("expect-reached: [pin]\nnot-reached: {pin: why}\n", "also in expect-reached"),
+            ("expect-reached: [{pin: ok}]\nnot-reached: {pin: why}\n", "also in expect-reached"),
+            ("checks: [prove]\nnot-reached: {pin: why}\n", "checks do not include explore"),
+            ("not-reached: {}\n", "at least one operation"),
+            ("not-reached: {pin: [a, b]}\n", "expected a reason"),
         ]
         for (text, message) in cases {
             let e = try #require(Self.loadError(text), "\(text)")
@@ -85,14 +89,34 @@ import Testing
         }
     }
 
-    @Test("not-reached: is printed in place of NEVER FIRED, and said loudly when the operation fires")
+    @Test("not-reached: is printed in place of NEVER FIRED; an operation that fires anyway makes the run contradicted (exit 1) in every report")
     func notReached() throws {
         let s = try Self.spec("operations: [pin, unpin]\nnot-reached: {unpin: \"nothing to unpin\"}\n")
+        // The claim is judged without --coverage: not-reached turns the counts on.
+        let plain = ExploreRun.run(s, options: s.explorerOptions)
+        #expect(plain.verdict == "contradicted" && plain.exitCode == 1)
+        #expect(plain.contradicted.map(\.operation) == ["unpin"] && plain.contradicted.first?.line == 5)
+        let plainText = ExploreReport.text(plain, options: s.explorerOptions)
+        #expect(plainText.contains("result: contradicted") && plainText.contains("t.yaml:5: unpin fired"), "\(plainText)")
+        let json = ExploreReport.json(plain)
+        #expect(json["verdict"] as? String == "contradicted")
+        let claims = try #require((json["coverage"] as? [String: Any])?["notReached"] as? [[String: Any]])
+        #expect(claims.first?["operation"] as? String == "unpin" && (claims.first?["fired"] as? Int ?? 0) > 0)
+        #expect(CheckRun.properties(plain).contains { $0.name == "not-reached.unpin" && $0.value.hasPrefix("contradicted: fired") })
+        // Contradicted even when the run is cut short: a firing cannot be undone.
+        var bounded = s
+        bounded.maxDepth = 3
+        #expect(ExploreRun.run(bounded, options: bounded.explorerOptions).verdict == "contradicted")
         var options = s.explorerOptions
         options.coverage = true
         let text = ExploreReport.text(ExploreRun.run(s, options: options), options: options)
-        #expect(text.contains("unpin: not expected to fire (not-reached: nothing to unpin) -- BUT IT FIRED"), "\(text)")
+        #expect(text.contains("CONTRADICTED: unpin fired") && text.contains("though not-reached (line 5) says: nothing to unpin"), "\(text)")
         #expect(!text.contains("NEVER FIRED"))
+        // A claim that holds: the run holds, and the reason is printed in place of NEVER FIRED.
+        let held = try Self.spec("operations: [unpin, mmu-update]\nnot-reached: {unpin: \"nothing is ever pinned\"}\n")
+        let h = ExploreRun.run(held, options: options)
+        #expect(h.verdict == "holds")
+        #expect(ExploreReport.text(h, options: options).contains("unpin: not expected to fire (not-reached: nothing is ever pinned)"))
         // An operation the spec leaves out, with the reason: said instead of a bare list.
         let out = try Self.spec("operations: [pin, unpin]\nnot-reached: {mmu-update: \"left out: see the other spec\"}\n")
         let t = ExploreReport.text(ExploreRun.run(out, options: options), options: options)
@@ -130,8 +154,59 @@ import Testing
             try (Self.tiny + "operations: [mmu-update, pin, unpin]\n").write(toFile: plain, atomically: true, encoding: .utf8)
             #expect(try cli.mmucheck(["check", plain, "--quiet", "--junit", junit]).code == 0)
             #expect(!(try String(contentsOfFile: junit, encoding: .utf8)).contains("coverage."))
-            #expect(try cli.mmucheck(["check", plain, "--quiet", "--coverage", "--junit", junit]).code == 0)
+            let covered = try cli.mmucheck(["check", plain, "--quiet", "--coverage", "--junit", junit])
+            #expect(covered.code == 0)
+            // check --coverage prints each explore check's coverage section before the table.
+            #expect(covered.out.contains("coverage: per operation") && covered.out.contains("invariant evaluations: "), "\(covered.out)")
+            // --junit naming one of the run's inputs is refused before anything runs.
+            let clobber = try cli.mmucheck(["check", plain, "--quiet", "--junit", plain])
+            #expect(clobber.code == 2 && clobber.err.contains("is an input of this run"), "\(clobber.err)")
+            #expect(try String(contentsOfFile: plain, encoding: .utf8).hasPrefix(Self.tiny))
             #expect(try String(contentsOfFile: junit, encoding: .utf8).contains("<property name=\"coverage.pin.fired\""))
         }
+    }
+}
+
+/// The loader (what `expect-reached:` may name) and the coverage report (what it calls
+/// enabled, not offered, not enabled) read one set, `ModelCatalog.offered`: on every shipped
+/// spec, an operation is accepted as a condition exactly when the report, with nothing fired,
+/// lists it as never fired (by the spec's choice or as a finishing step), never as left out.
+@Suite struct OfferedOperationsAgreementTests {
+    static var specFiles: [String] {
+        let root = CommandLineTests.root
+        return ["specs", "specs/quick", "specs/bench"].flatMap { dir in
+            ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + dir)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+                .map { root + "/" + dir + "/" + $0 }
+        }
+    }
+
+    /// The spec file's text without its `expect-reached:` and `not-reached:` blocks.
+    static func withoutConditions(_ text: String) -> String {
+        var out: [Substring] = [], skipping = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let topLevel = !line.isEmpty && !line.hasPrefix(" ") && !line.hasPrefix("-") && !line.hasPrefix("#")
+            if topLevel { skipping = line.hasPrefix("expect-reached:") || line.hasPrefix("not-reached:") }
+            if !skipping { out.append(line) }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    @Test("expect-reached: accepts an operation exactly when the coverage report counts it as offered")
+    func loaderAndReportAgree() throws {
+        var checked = 0
+        for file in Self.specFiles {
+            let base = Self.withoutConditions(try String(contentsOfFile: file, encoding: .utf8))
+            let spec = try SpecLoader.parse(base, file: file)
+            guard spec.checks.contains(.explore) else { continue }
+            let ops = ModelCatalog.operationNames(spec.level)
+            let gaps = CoverageGaps(spec, Coverage(operations: ops, outcomes: ModelCatalog.outcomeLabels(spec.level), invariants: []))
+            let reported = Set(gaps.neverFired + gaps.finishingNeverFired)
+            for op in ops {
+                let accepted = (try? SpecLoader.parse(base + "expect-reached: [\(op)]\n", file: file)) != nil
+                #expect(accepted == reported.contains(op), "\(file): \(op): the loader \(accepted ? "accepts" : "refuses") it, the report \(reported.contains(op) ? "offers" : "leaves it out")")
+                checked += 1
+            }
+        }
+        #expect(checked > 50)
     }
 }

@@ -163,6 +163,16 @@ import Testing
             #expect(r.code == 1 && r.out.contains("wrote \(out)"))
             #expect(try String(contentsOfFile: out, encoding: .utf8) == (try Self.page(Self.trace)))
             #expect(try cli.mmucheck(["replay", Self.trace, "--html", dir.path]).code == 2)
+            // The page never replaces the trace it is drawn from, under any name.
+            let copy = dir.appendingPathComponent("c.json").path, link = dir.appendingPathComponent("l.json").path
+            try FileManager.default.copyItem(atPath: Self.trace, toPath: copy)
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: copy)
+            let original = try String(contentsOfFile: copy, encoding: .utf8)
+            for target in [copy, link, dir.path + "/./c.json"] {
+                let r = try cli.mmucheck(["replay", copy, "--html", target])
+                #expect(r.code == 2 && r.err.contains("writing it would destroy it"), "\(target): \(r.err)")
+            }
+            #expect(try String(contentsOfFile: copy, encoding: .utf8) == original)
             let noTrace = try cli.mmucheck(["explore", "specs/quick/hypervisor-tiny.yaml", "--html", "--quiet"])
             #expect(noTrace.code == 2 && noTrace.err.contains("--trace-out"))
         }

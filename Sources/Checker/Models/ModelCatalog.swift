@@ -15,6 +15,38 @@ public enum ModelCatalog {
         Set(unexploredReasons(level).map(\.operation))
     }
 
+    /// Why the explorer does not offer `op` under `config` although it generates it elsewhere:
+    /// the feature it needs is off (nil: nothing stops it).
+    public static func featureMissing(_ op: String, level: CheckSpec.Level, config: MMUConfig) -> String? {
+        guard level == .hypervisor, let feature = XenOperation(name: op)?.featureMissing(config) else { return nil }
+        return "needs features.\(feature): true (without it Xen refuses every such request)"
+    }
+
+    /// What the explorer generates under `config` when no `operations:` list narrows it: every
+    /// operation of the level but those never generated and those whose feature is off.
+    public static func generated(_ level: CheckSpec.Level, config: MMUConfig) -> [String] {
+        let never = unexplored(level)
+        return operationNames(level).filter { !never.contains($0) && featureMissing($0, level: level, config: config) == nil }
+    }
+
+    /// The operations a spec chooses: its `operations:` (or `operations-except:`) list, else
+    /// every generated one. The coverage report's "enabled by the spec" and NEVER FIRED.
+    public static func chosen(_ spec: CheckSpec) -> [String] {
+        spec.operations ?? generated(spec.level, config: spec.config)
+    }
+
+    /// The steps that finish an operation already begun (guest level: `GuestModel.alwaysOffered`):
+    /// offered whatever a spec chooses, and firing only where something began them.
+    public static func finishingSteps(_ level: CheckSpec.Level) -> Set<String> {
+        level == .guest ? GuestModel.alwaysOffered : []
+    }
+
+    /// Every operation the explorer can offer under `spec` (`chosen` and the finishing steps):
+    /// what `expect-reached:` may name. The loader, the coverage report and `list` read this.
+    public static func offered(_ spec: CheckSpec) -> Set<String> {
+        Set(chosen(spec)).union(finishingSteps(spec.level))
+    }
+
     /// Each operation the explorer never generates, with why (docs/model.md says the same):
     /// `mmucheck list` and the coverage report print these.
     public static func unexploredReasons(_ level: CheckSpec.Level) -> [(operation: String, why: String)] {

@@ -46,13 +46,20 @@ public enum CheckRun {
                 var detail = "\(o.engine) engine\(o.engineNote.map { " (\($0))" } ?? ""), \(o.stats.distinctStates) states, \(o.stats.transitions) transitions, depth \(o.stats.depth)"
                 if let v = o.violations.first { detail = "\(v.invariant) broken after \(v.actions.count) steps; " + detail }
                 if let why = o.incomplete { detail += " (\(why.rawValue))" }
+                if !o.contradicted.isEmpty {
+                    detail += "; not-reached CONTRADICTED: " + o.contradicted.map { "\($0.operation) fired \($0.fired) (line \($0.line))" }
+                        .joined(separator: ", ")
+                }
                 if !spec.expectReached.isEmpty {
                     let missed = o.unmet
                     detail += missed.isEmpty ? ", expect-reached: all \(spec.expectReached.count) met"
-                        : "; expect-reached MISSED: " + missed.map { "\($0) (line \($0.line))" }.joined(separator: ", ")
+                        : "; expect-reached \(o.status(missed[0]) == "missed" ? "MISSED" : "not reached yet"): "
+                            + missed.map { "\($0) (line \($0.line))" }.joined(separator: ", ")
                 }
+                // --coverage: the coverage section, as `explore --coverage` prints it.
+                let report = coverage ? o.stats.coverage.map { Array(ExploreReport.coverage(o, $0).drop { $0.isEmpty }) } ?? [] : []
                 row = CheckRow(spec: spec.name, file: spec.file, check: "explore", verdict: o.verdict, detail: detail,
-                               seconds: o.stats.seconds, exitCode: o.exitCode, properties: properties(o))
+                               seconds: o.stats.seconds, exitCode: o.exitCode, report: report, properties: properties(o))
             case .diff:
                 do {
                     let d = try DiffRun.run(spec)
@@ -98,19 +105,25 @@ public enum CheckRun {
 
     /// An explore run's figures as JUnit properties: `coverage.OP.enabled|fired|new`,
     /// `coverage.OP.outcome.LABEL` (non-zero ones), `coverage.never-fired`,
-    /// `coverage.invariant.NAME.evaluations`, `expect-reached.CONDITION` (met or missed).
+    /// `coverage.invariant.NAME.evaluations`, `not-reached.OP` (not fired, or contradicted),
+    /// `expect-reached.CONDITION` (met, missed, or not reached yet).
     static func properties(_ o: ExploreOutcome) -> [(name: String, value: String)] {
         var p: [(name: String, value: String)] = []
         if let c = o.stats.coverage {
-            p.append(("coverage.never-fired", ExploreReport.neverFired(o, c).joined(separator: " ")))
-            for (i, op) in c.operations.enumerated() where c.fired[i] > 0 || c.outcomeCounts[i * c.outcomes.count..<(i + 1) * c.outcomes.count].contains(where: { $0 > 0 }) {
+            let gaps = CoverageGaps(o.spec, c)
+            p.append(("coverage.never-fired", gaps.neverFired.joined(separator: " ")))
+            for r in gaps.notReached {
+                p.append(("not-reached.\(r.operation)", r.fired > 0 ? "contradicted: fired \(r.fired)" : "not fired"))
+            }
+            for i in gaps.shown.compactMap({ c.operations.firstIndex(of: $0) }) {
+                let op = c.operations[i]
                 p += [("coverage.\(op).enabled", "\(c.enabled[i])"), ("coverage.\(op).fired", "\(c.fired[i])"),
                       ("coverage.\(op).new", "\(c.newStates[i])")]
                 for (label, n) in c.outcomes(of: i) { p.append(("coverage.\(op).outcome.\(label)", "\(n)")) }
             }
             for (name, n) in zip(c.invariants, c.evaluations) { p.append(("coverage.invariant.\(name).evaluations", "\(n)")) }
         }
-        for c in o.spec.expectReached { p.append(("expect-reached.\(c)", o.met(c) ? "met" : "missed")) }
+        for c in o.spec.expectReached { p.append(("expect-reached.\(c)", o.status(c))) }
         return p
     }
 

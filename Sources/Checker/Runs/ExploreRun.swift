@@ -19,18 +19,51 @@ public struct ExploreOutcome: Sendable {
     public var symmetry = false
     public var complete: Bool { incomplete == nil }
 
-    /// 0 holds, 1 violation or vacuous, 3 incomplete.
+    /// 0 holds, 1 violation, contradicted or vacuous, 3 incomplete.
     public var exitCode: Int32 {
-        !violations.isEmpty ? 1 : (incomplete != nil ? 3 : (unmet.isEmpty ? 0 : 1))
+        !violations.isEmpty || !contradicted.isEmpty ? 1 : (incomplete != nil ? 3 : (unmet.isEmpty ? 0 : 1))
     }
-    /// "violation", "incomplete", "vacuous" (complete, no violation, but an `expect-reached:`
-    /// condition was never met: the run exercised less than the spec says it must), "holds".
+    /// "violation"; "contradicted" (an operation the spec says cannot fire, `not-reached:`,
+    /// fired: the spec's account of what it covers is wrong, whether or not the run
+    /// finished); "incomplete"; "vacuous" (complete, no violation, but an `expect-reached:`
+    /// condition was never met: the run exercised less than the spec says it must); "holds".
     public var verdict: String {
-        !violations.isEmpty ? "violation" : (incomplete != nil ? "incomplete" : (unmet.isEmpty ? "holds" : "vacuous"))
+        !violations.isEmpty ? "violation" : !contradicted.isEmpty ? "contradicted"
+            : (incomplete != nil ? "incomplete" : (unmet.isEmpty ? "holds" : "vacuous"))
+    }
+
+    /// The spec's `not-reached:` operations that fired anyway, with how often.
+    public var contradicted: [(operation: String, why: String, line: Int, fired: Int)] {
+        spec.notReached.compactMap { r in
+            let n = stats.coverage?.fired(r.operation) ?? 0
+            return n > 0 ? (r.operation, r.why, r.line, n) : nil
+        }
     }
 
     /// The spec's `expect-reached:` conditions the run did not meet (so far, when incomplete).
     public var unmet: [ReachCondition] { spec.expectReached.filter { !met($0) } }
+
+    /// "met", "missed" (a complete run, or one stopped by a violation, never met it), or
+    /// "not reached yet" (an incomplete run has not met it so far).
+    public func status(_ c: ReachCondition) -> String {
+        met(c) ? "met" : (complete || !violations.isEmpty ? "missed" : "not reached yet")
+    }
+
+    /// How often an operation or outcome condition was met (nil: a state predicate, which
+    /// records only its first depth).
+    public func count(_ c: ReachCondition) -> Int? {
+        switch c.kind {
+        case .operation(let op): stats.coverage?.fired(op) ?? 0
+        case .outcome(let op, let outcome): stats.coverage?.count(op, outcome: outcome) ?? 0
+        case .state: nil
+        }
+    }
+
+    /// The depth of the first state meeting a state predicate (nil: not met, or not one).
+    public func firstDepth(_ c: ReachCondition) -> Int? {
+        guard case .state(let name) = c.kind else { return nil }
+        return stats.witnesses.first { $0.name == name }?.depth
+    }
 
     public func met(_ c: ReachCondition) -> Bool {
         switch c.kind {
@@ -51,7 +84,7 @@ public enum ExploreRun {
                            progress: ((ExplorerStats) -> Void)? = nil) -> ExploreOutcome {
         // Operation and outcome conditions are judged on the coverage counts.
         var options = options
-        if spec.expectReached.contains(where: \.needsCoverage) { options.coverage = true }
+        if spec.expectReached.contains(where: \.needsCoverage) || !spec.notReached.isEmpty { options.coverage = true }
         switch spec.level {
         case .hypervisor:
             // Test-only mutations run on the spec unless the fast engine is asked for: with a

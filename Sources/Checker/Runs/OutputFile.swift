@@ -34,6 +34,22 @@ public enum OutputFile {
         return nil
     }
 
+    /// Why `path` cannot be written, or nil; also refused when it is one of this run's `inputs`
+    /// (the same file by device and inode, through any symlink or spelling): writing it would
+    /// destroy what the run read, e.g. `replay t.json --html t.json`.
+    public static func problem(_ path: String, inputs: [String]) -> String? {
+        if let why = problem(path) { return why }
+        var out = stat()
+        guard stat(path, &out) == 0 else { return nil }   // not there yet: no input can be it
+        for input in inputs {
+            var st = stat()
+            if stat(input, &st) == 0, st.st_dev == out.st_dev, st.st_ino == out.st_ino {
+                return "is \(input == path ? "an input" : "the same file as the input \(input)") of this run: writing it would destroy it"
+            }
+        }
+        return nil
+    }
+
     /// Writes `text` to `path` (see the type's comment). Throws a message when it cannot.
     public static func write(_ text: String, to path: String) throws(OutputFileError) {
         if let why = problem(path) { throw OutputFileError(path: path, message: why) }

@@ -65,9 +65,10 @@ public struct CheckSpec: Sendable {
     /// What a meaningful run must reach (`expect-reached:`): a complete run that misses one
     /// is `vacuous` (exit 1).
     public var expectReached: [ReachCondition] = []
-    /// Operations the spec enables that are not expected to fire, each with the reason
-    /// (`not-reached:`): the coverage report prints the reason instead of "never fired".
-    public var notReached: [(operation: String, why: String)] = []
+    /// Operations that are not expected to fire, each with the reason and its line
+    /// (`not-reached:`): the coverage report prints the reason instead of "never fired", and
+    /// a run in which one fires is `contradicted` (exit 1).
+    public var notReached: [(operation: String, why: String, line: Int)] = []
     /// What the file says that is allowed but probably not meant, as
     /// `FILE:LINE: warning: key: what` (the commands print them on stderr; they change no exit code).
     public var warnings: [String] = []

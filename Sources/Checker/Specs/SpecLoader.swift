@@ -78,13 +78,13 @@ public enum SpecLoader {
             if ModelCatalog.unexplored(level).contains(op) {
                 return "'\(op)' is an operation of the spec that the explorer never generates (see `mmucheck list`)"
             }
-            if level == .hypervisor, let feature = XenOperation(name: op)?.featureMissing(config) {
-                return "'\(op)' needs features.\(feature): true (without it Xen refuses every such request, so it would explore nothing)"
+            if let why = ModelCatalog.featureMissing(op, level: level, config: config) {
+                return "'\(op)' \(why), so it would explore nothing"
             }
             return nil
         }
         /// What the explorer generates in this configuration when no list narrows it.
-        let generated = known.filter { notGenerated($0) == nil }
+        let generated = ModelCatalog.generated(level, config: config)
         if let ops = top["operations"] {
             if let other = top["operations-except"] {
                 throw r.error(other, "operations-except", "give either operations or operations-except, not both")
@@ -196,7 +196,7 @@ public enum SpecLoader {
                                      + "(checks has no prove); `mmucheck prove --spec` uses it")
             }
         }
-        let offered = Set(spec.operations ?? generated).union(level == .guest ? GuestModel.alwaysOffered : [])
+        let offered = ModelCatalog.offered(spec)
         if let n = top["expect-reached"] {
             guard spec.checks.contains(.explore) else {
                 throw r.error(n, "expect-reached", "the explore check judges these conditions, and this spec's checks do not include explore")
@@ -204,7 +204,11 @@ public enum SpecLoader {
             spec.expectReached = try reachConditions(n, level: level, offered: offered, known: known, r: r)
         }
         if let n = top["not-reached"] {
+            guard spec.checks.contains(.explore) else {
+                throw r.error(n, "not-reached", "the explore check judges these claims, and this spec's checks do not include explore")
+            }
             let m = try r.mapping(n, key: "not-reached", allowed: known)
+            if m.isEmpty { throw r.error(n, "not-reached", "must name at least one operation with its reason (omit the key for none)") }
             for op in known {   // in the level's order
                 guard let v = m[op] else { continue }
                 // An operation the spec leaves out may be named too: the report then says why
@@ -212,10 +216,13 @@ public enum SpecLoader {
                 if ModelCatalog.unexplored(level).contains(op) {
                     throw r.error(v, "not-reached.\(op)", "the explorer never generates '\(op)'; the coverage report already says why (`mmucheck list`)")
                 }
-                if spec.expectReached.contains(where: { $0.kind == .operation(op) }) {
+                if spec.expectReached.contains(where: {
+                    switch $0.kind { case .operation(let o), .outcome(let o, _): o == op; case .state: false }
+                }) {
                     throw r.error(v, "not-reached.\(op)", "'\(op)' is also in expect-reached")
                 }
-                spec.notReached.append((op, try r.string(v, key: "not-reached.\(op)")))
+                let why = try r.string(v, key: "not-reached.\(op)", what: "a reason (a sentence saying why it cannot fire)")
+                spec.notReached.append((op, why, n.mapping?.first { $0.key.string == op }?.key.mark?.line ?? v.mark?.line ?? 0))
             }
         }
         // The cost before anything is built: an action list that cannot fit is bad input.
@@ -400,8 +407,8 @@ public enum SpecLoader {
             return list
         }
 
-        func string(_ node: Node, key: String) throws(SpecError) -> String {
-            guard let s = node.scalar?.string, !s.isEmpty else { throw error(node, key, "expected a name") }
+        func string(_ node: Node, key: String, what: String = "a name") throws(SpecError) -> String {
+            guard let s = node.scalar?.string, !s.isEmpty else { throw error(node, key, "expected \(what)") }
             // A double-quoted YAML string can spell control characters ("\e[31m"): refused.
             if let u = s.unicodeScalars.first(where: String.isControl) {
                 throw error(node, key, "contains the control character U+\(String(format: "%04X", u.value))")
