@@ -34,7 +34,9 @@ import Testing
         p.executableURL = URL(fileURLWithPath: try #require(CommandLineTests.binary, "build the mmucheck product first"))
         p.arguments = args
         p.currentDirectoryURL = URL(fileURLWithPath: root)
-        let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-fuzz-out-\(getpid())").path
+        // One file per call: suites run in parallel in this process (HostileInputTests calls
+        // this too), so a name made of the pid alone would be shared and clobbered.
+        let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("mmucheck-fuzz-out-\(UUID().uuidString)").path
         let errFile = outFile + ".err"
         FileManager.default.createFile(atPath: outFile, contents: nil)
         FileManager.default.createFile(atPath: errFile, contents: nil)
