@@ -12,14 +12,14 @@ struct List: ParsableCommand {
 
     func run() throws {
         var levels = CheckSpec.Level.allCases
-        var enabled: [String]? = nil
+        var loaded: CheckSpec? = nil
         var invariants: [Invariant]? = nil
         if let spec {
             do {
                 let s = try SpecLoader.load(file: spec)
                 printWarnings(s)
                 levels = [s.level]
-                enabled = s.operations
+                loaded = s
                 invariants = s.checkedInvariants
                 print("spec \(s.name): model \(s.level.rawValue), checks: \(s.checks.map(\.rawValue).joined(separator: ", "))")
             } catch {
@@ -30,11 +30,13 @@ struct List: ParsableCommand {
         for level in levels {
             print("\(level.rawValue) operations:")
             for op in ModelCatalog.operationNames(level) {
-                let always = level == .guest && GuestModel.alwaysOffered.contains(op)
+                // What the spec loader and the coverage report say too (ModelCatalog).
                 let why = ModelCatalog.unexploredReasons(level).first { $0.operation == op }?.why
+                let feature = loaded.flatMap { ModelCatalog.featureMissing(op, level: level, config: $0.config) }
                 let note = why.map { "  (tests and traces only: the explorer never generates it: \($0))" }
-                    ?? (always ? "  (always offered: it finishes an operation already begun)"
-                        : (enabled.map { $0.contains(op) } ?? true) ? "" : "  (disabled in this spec)")
+                    ?? feature.map { "  (not offered in this spec: \($0))" }
+                    ?? (ModelCatalog.finishingSteps(level).contains(op) ? "  (always offered: it finishes an operation already begun)"
+                        : (loaded.map { ModelCatalog.chosen($0).contains(op) } ?? true) ? "" : "  (disabled in this spec)")
                 print("  \(op)" + note)
             }
             print("\(level.rawValue) invariants:")

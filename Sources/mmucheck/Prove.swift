@@ -109,6 +109,10 @@ struct Prove: ParsableCommand {
             if format == .text { print(ProofReport.line(r)) }
             if let ctiOut, let g = r.firstRefuted, let state = g.counterexampleState {
                 let file = URL(fileURLWithPath: ctiOut).appendingPathComponent("\(r.name).state.json").path
+                if let why = OutputFile.problem(file, inputs: spec.map { [$0] } ?? []) {
+                    printErr("mmucheck prove: --cti-out: \(file): \(why)")
+                    throw ExitCode(2)
+                }
                 do { try StateFile.write(state, obligation: r.name, to: file) } catch {
                     printErr("mmucheck prove: --cti-out: \(error)")
                     throw ExitCode(2)

@@ -158,6 +158,15 @@ import Testing
             #expect(covered.code == 0)
             // check --coverage prints each explore check's coverage section before the table.
             #expect(covered.out.contains("coverage: per operation") && covered.out.contains("invariant evaluations: "), "\(covered.out)")
+            // A contradicted claim fails the JUnit case with its own verdict.
+            let claim = dir.appendingPathComponent("claim.yaml").path
+            try (Self.tiny + "operations: [pin, unpin]\nnot-reached: {unpin: \"nothing to unpin\"}\n").write(toFile: claim, atomically: true, encoding: .utf8)
+            let cc = try cli.mmucheck(["check", claim, "--quiet", "--junit", junit])
+            #expect(cc.code == 1 && cc.out.contains("contradicted") && cc.out.contains("not-reached CONTRADICTED: unpin fired"), "\(cc.out)")
+            #expect(try String(contentsOfFile: junit, encoding: .utf8).contains("<failure message=\"contradicted\">"))
+            // explore --trace-out naming the spec is refused before anything runs.
+            let self_ = try cli.mmucheck(["explore", claim, "--quiet", "--trace-out", claim])
+            #expect(self_.code == 2 && self_.err.contains("is an input of this run"), "\(self_.err)")
             // --junit naming one of the run's inputs is refused before anything runs.
             let clobber = try cli.mmucheck(["check", plain, "--quiet", "--junit", plain])
             #expect(clobber.code == 2 && clobber.err.contains("is an input of this run"), "\(clobber.err)")
@@ -208,5 +217,55 @@ import Testing
             }
         }
         #expect(checked > 50)
+    }
+
+    @Test("each gap is named once with its reason: a feature that is off, a finishing step nothing began, an operation never generated")
+    func gapsAndTheirReasons() throws {
+        let root = CommandLineTests.root
+        let tiny = try SpecLoader.load(file: root + "/specs/quick/hypervisor-tiny.yaml")   // preserve-ad: false
+        let zero = { (s: CheckSpec) in
+            Coverage(operations: ModelCatalog.operationNames(s.level), outcomes: ModelCatalog.outcomeLabels(s.level), invariants: [])
+        }
+        let t = CoverageGaps(tiny, zero(tiny))
+        #expect(t.notOffered.map(\.operation) == ["mmu-update-preserve-ad"] && t.neverGenerated.map(\.operation) == ["tlb-flush"])
+        #expect(!t.neverFired.contains("mmu-update-preserve-ad") && !t.shown.contains("mmu-update-preserve-ad"))
+        #expect(t.lines.contains { $0.contains("mmu-update-preserve-ad: not offered in this configuration: needs features.preserve-ad") })
+        var mprotect = try SpecLoader.load(file: root + "/specs/guest-mprotect.yaml")   // save-restore: false, an operations: list
+        mprotect.notReached = []
+        let g = CoverageGaps(mprotect, zero(mprotect))
+        #expect(Set(g.notOffered.map(\.operation)) == ["mm-pin-all", "mm-unpin-all"], "\(g.notOffered)")
+        #expect(g.finishingNeverFired.contains("multicall-entry") && !g.finishingNeverFired.contains("mm-unpin-all"))
+        #expect(!g.neverFired.contains("multicall-entry"))
+        // Every operation of the level is accounted for exactly once (or fired).
+        for gaps in [t, g] {
+            let named = gaps.neverFired + gaps.finishingNeverFired + gaps.notReached.map(\.operation) + gaps.neverGenerated.map(\.operation)
+                + gaps.notOffered.map(\.operation) + gaps.notEnabled
+            #expect(named.count == Set(named).count, "\(named)")
+        }
+        #expect(Set(t.neverFired + t.notOffered.map(\.operation) + t.neverGenerated.map(\.operation) + t.notEnabled) == Set(ModelCatalog.operationNames(.hypervisor)))
+    }
+
+    @Test("the operations ModelCatalog says a spec offers are the ones its model offers: every action at the hypervisor level, the feature-gated ones at the guest level")
+    func catalogAgreesWithTheModels() throws {
+        for file in Self.specFiles {
+            var spec = try SpecLoader.load(file: file)
+            spec.expectReached = []
+            spec.notReached = []
+            switch spec.level {
+            case .hypervisor:
+                // The adversary is offered every action in every state.
+                let model = HypervisorModel(spec: spec)
+                #expect(Set(model.actionList.map(\.name)) == ModelCatalog.offered(spec), "\(file)")
+            case .guest:
+                // The feature-gated operations: refused by their feature exactly when the catalog says it is off.
+                let state = GuestState(config: spec.config, mutations: [])
+                for op: GuestOp in [.mmPinAll(cpu: 0), .mmUnpinAll(cpu: 0), .ptepModifyProtCommit(cpu: 0, mm: 1, va: 0, pte: .none)] {
+                    let off = ModelCatalog.featureMissing(op.name, level: .guest, config: spec.config) != nil
+                    let refusedByFeature = state.notApplicableReason(op)?.contains("features.") ?? false
+                    #expect(off == refusedByFeature, "\(file): \(op.name): catalog \(off), model \(state.notApplicableReason(op) ?? "applicable")")
+                    #expect(!off || !ModelCatalog.offered(spec).contains(op.name), "\(file): \(op.name)")
+                }
+            }
+        }
     }
 }

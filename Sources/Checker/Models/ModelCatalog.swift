@@ -18,8 +18,14 @@ public enum ModelCatalog {
     /// Why the explorer does not offer `op` under `config` although it generates it elsewhere:
     /// the feature it needs is off (nil: nothing stops it).
     public static func featureMissing(_ op: String, level: CheckSpec.Level, config: MMUConfig) -> String? {
-        guard level == .hypervisor, let feature = XenOperation(name: op)?.featureMissing(config) else { return nil }
-        return "needs features.\(feature): true (without it Xen refuses every such request)"
+        switch level {
+        case .hypervisor:
+            guard let feature = XenOperation(name: op)?.featureMissing(config) else { return nil }
+            return "needs features.\(feature): true (without it Xen refuses every such request)"
+        case .guest:   // GuestOp.featureMissing
+            guard let feature = GuestOp.featureMissing(op, config) else { return nil }
+            return "needs features.\(feature): true (without it the seed never calls it)"
+        }
     }
 
     /// What the explorer generates under `config` when no `operations:` list narrows it: every
@@ -41,10 +47,11 @@ public enum ModelCatalog {
         level == .guest ? GuestModel.alwaysOffered : []
     }
 
-    /// Every operation the explorer can offer under `spec` (`chosen` and the finishing steps):
-    /// what `expect-reached:` may name. The loader, the coverage report and `list` read this.
+    /// Every operation the explorer can offer under `spec` (`chosen` and the finishing steps
+    /// its features allow): what `expect-reached:` may name. The loader, the coverage report
+    /// and `list` read this.
     public static func offered(_ spec: CheckSpec) -> Set<String> {
-        Set(chosen(spec)).union(finishingSteps(spec.level))
+        Set(chosen(spec)).union(finishingSteps(spec.level).filter { featureMissing($0, level: spec.level, config: spec.config) == nil })
     }
 
     /// Each operation the explorer never generates, with why (docs/model.md says the same):

@@ -108,8 +108,9 @@ public struct Prover: Sendable {
         let text = ctx.smtlibScript(name: "\(obligation)/\(goal.name)", logic: "QF_UFBV", asserting: !goal.formula)
         let url = URL(fileURLWithPath: directory).appendingPathComponent(file)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try ("; mmucheck proof obligation \(obligation), goal \(goal.name)\n; unsat = proved, sat = refuted\n" + text)
-            .write(to: url, atomically: true, encoding: .utf8)
+        // OutputFile: never replaces a FIFO, a directory or a dangling symlink; whole or nothing.
+        try OutputFile.write("; mmucheck proof obligation \(obligation), goal \(goal.name)\n; unsat = proved, sat = refuted\n" + text,
+                             to: url.path)
     }
 
 }

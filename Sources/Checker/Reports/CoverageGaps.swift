@@ -28,14 +28,18 @@ public struct CoverageGaps: Sendable {
         }
         for (i, op) in c.operations.enumerated() {
             let fired = c.fired[i] > 0
-            if chosen.contains(op) || finishing.contains(op) || fired { shown.append(op) }
+            let offered = (chosen.contains(op) || finishing.contains(op))
+                && ModelCatalog.featureMissing(op, level: spec.level, config: spec.config) == nil
+            if offered || fired { shown.append(op) }
             if claimed.contains(op) || generatedNowhere.contains(op) || fired { continue }
-            if chosen.contains(op) {
-                neverFired.append(op)
+            // A feature that is off explains the most; a finishing step fires only where its
+            // operation began, whether the spec lists it or not.
+            if let why = ModelCatalog.featureMissing(op, level: spec.level, config: spec.config) {
+                notOffered.append((op, why))
             } else if finishing.contains(op) {
                 finishingNeverFired.append(op)
-            } else if let why = ModelCatalog.featureMissing(op, level: spec.level, config: spec.config) {
-                notOffered.append((op, why))
+            } else if chosen.contains(op) {
+                neverFired.append(op)
             } else {
                 notEnabled.append(op)
             }

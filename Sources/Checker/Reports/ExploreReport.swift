@@ -74,9 +74,10 @@ public enum ExploreReport {
         guard !o.spec.expectReached.isEmpty else { return lines }
         let unmet = o.unmet
         lines += ["", "expect-reached (\(o.spec.expectReached.count - unmet.count) of \(o.spec.expectReached.count) met"
-                  + (o.complete || !o.violations.isEmpty ? ")" : "; the run is incomplete)")]
+                  + (!o.violations.isEmpty ? "; the search stopped at a violation)" : o.complete ? ")" : "; the run is incomplete)")]
         for c in unmet {
-            lines.append("  MISSED \(o.spec.file):\(c.line): \(c)" + (o.complete ? ": no reachable state " + missedWhat(c) : ": not reached yet"))
+            lines.append("  MISSED \(o.spec.file):\(c.line): \(c)"
+                         + (o.status(c) == "missed" ? ": no reachable state " + missedWhat(c) : ": not reached yet"))
         }
         for c in o.spec.expectReached where o.met(c) { lines.append("  met    \(c)" + metDetail(o, c)) }
         return lines

@@ -5,7 +5,7 @@ public struct CheckRow: Sendable {
     public let spec: String
     public let file: String
     public let check: String
-    /// holds / violation / incomplete / failed
+    /// holds / violation / vacuous / contradicted / incomplete / failed / mismatch
     public let verdict: String
     public let detail: String
     public let seconds: Double
@@ -30,8 +30,9 @@ public struct CheckRow: Sendable {
 /// Runs every check each spec asks for.
 public enum CheckRun {
     /// `threads`: the explorer's worker threads (results do not depend on them).
-    /// `coverage`: collect the explorer's coverage counts (on anyway for a spec whose
-    /// `expect-reached:` names operations or outcomes).
+    /// `coverage`: collect the explorer's coverage counts and put each explore check's
+    /// coverage section in its row's report (counts are on anyway for a spec whose
+    /// `expect-reached:` names operations or outcomes, or that has `not-reached:`).
     public static func run(_ spec: CheckSpec, threads: Int = 1, coverage: Bool = false, progress: ((ExplorerStats) -> Void)?,
                            onRow: (CheckRow) -> Void) throws -> [CheckRow] {
         var rows: [CheckRow] = []
@@ -134,12 +135,15 @@ public enum CheckRun {
         return 0
     }
 
+    /// One line per row, columns as wide as their longest entry (a long spec name or
+    /// verdict is never cut).
     public static func table(_ rows: [CheckRow]) -> String {
-        var out = ["spec                      check    verdict     seconds  detail"]
+        let w = (spec: max(25, rows.map(\.spec.count).max() ?? 0), check: max(8, rows.map(\.check.count).max() ?? 0),
+                 verdict: max(11, rows.map(\.verdict.count).max() ?? 0))
+        func cell(_ t: String, _ n: Int) -> String { t.padding(toLength: n, withPad: " ", startingAt: 0) }
+        var out = [cell("spec", w.spec) + " " + cell("check", w.check) + " " + cell("verdict", w.verdict) + " seconds  detail"]
         for r in rows {
-            out.append(r.spec.padding(toLength: 25, withPad: " ", startingAt: 0) + " "
-                       + r.check.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
-                       + r.verdict.padding(toLength: 11, withPad: " ", startingAt: 0) + " "
+            out.append(cell(r.spec, w.spec) + " " + cell(r.check, w.check) + " " + cell(r.verdict, w.verdict) + " "
                        + String(format: "%7.2f", r.seconds) + "  " + r.detail)
         }
         return out.joined(separator: "\n")

@@ -33,20 +33,19 @@ public struct ExploreOutcome: Sendable {
     }
 
     /// The spec's `not-reached:` operations that fired anyway, with how often.
+    /// (`CoverageGaps.notReached`, the one reading of the claims.)
     public var contradicted: [(operation: String, why: String, line: Int, fired: Int)] {
-        spec.notReached.compactMap { r in
-            let n = stats.coverage?.fired(r.operation) ?? 0
-            return n > 0 ? (r.operation, r.why, r.line, n) : nil
-        }
+        guard let c = stats.coverage else { return [] }
+        return CoverageGaps(spec, c).notReached.filter { $0.fired > 0 }.map { ($0.operation, $0.why, $0.line, $0.fired) }
     }
 
     /// The spec's `expect-reached:` conditions the run did not meet (so far, when incomplete).
     public var unmet: [ReachCondition] { spec.expectReached.filter { !met($0) } }
 
-    /// "met", "missed" (a complete run, or one stopped by a violation, never met it), or
-    /// "not reached yet" (an incomplete run has not met it so far).
+    /// "met", "missed" (a complete search without a violation never met it), or "not reached
+    /// yet" (a search cut short by a bound, or stopped at a violation, had not met it).
     public func status(_ c: ReachCondition) -> String {
-        met(c) ? "met" : (complete || !violations.isEmpty ? "missed" : "not reached yet")
+        met(c) ? "met" : (complete && violations.isEmpty ? "missed" : "not reached yet")
     }
 
     /// How often an operation or outcome condition was met (nil: a state predicate, which

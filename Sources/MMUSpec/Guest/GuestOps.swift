@@ -108,6 +108,20 @@ public enum GuestOp: Hashable, Sendable, Codable, CustomStringConvertible {
         "multicall-entry", "drop-other-mm-ref", "exit-mmap-unpin", "set-pte-mfn", "decrease-reservation", "increase-reservation",
     ]
 
+    /// The `features:` key the operation named `name` needs that `config` has off (nil: none
+    /// needed, or on). Without `save-restore` the seed never saves, and `xen_mm_pin_all` /
+    /// `xen_mm_unpin_all` run only around save/restore; without `preserve-ad` Xen has no
+    /// MMU_PT_UPDATE_PRESERVE_AD for `xen_ptep_modify_prot_commit` to queue. The one table:
+    /// `notApplicableReason` refuses by it, and the spec loader and the coverage report read
+    /// it (`ModelCatalog.featureMissing`).
+    public static func featureMissing(_ name: String, _ config: MMUConfig) -> String? {
+        switch name {
+        case "mm-pin-all", "mm-unpin-all": config.saveRestore ? nil : "save-restore"
+        case "ptep-modify-prot-commit": config.preserveAD ? nil : "preserve-ad"
+        default: nil
+        }
+    }
+
     /// Whether the multicalls this step issues are left in flight for later steps (Xen runs
     /// them entry by entry while other CPUs run). Not for `mm-pin-all` / `mm-unpin-all` (under
     /// `stop_machine` nothing else runs) nor the continuations that complete calls themselves.
@@ -219,6 +233,12 @@ extension GuestState {
     /// Why `op` may not run now (nil = applicable). Mirrors when Linux calls each function.
     public func notApplicableReason(_ op: GuestOp) -> String? {
         if bug != nil { return "the guest has hit a BUG" }
+        // The feature an operation needs, first (GuestOp.featureMissing: one table).
+        switch op {
+        case .mmPinAll, .mmUnpinAll, .ptepModifyProtCommit:
+            if let f = GuestOp.featureMissing(op.name, config) { return "features.\(f) is off" }
+        default: break
+        }
         switch op {
         case .multicallEntry(let c):
             return validCPU(c) && !cpus[c].inFlight.isEmpty ? nil : "cpu \(c) has no multicall in flight"
@@ -245,7 +265,6 @@ extension GuestState {
             guard mm == GuestState.initMM || isLiveMM(mm) || reclaim, let pgd = mms[mm]?.pgd else { return "mm \(mm) is not live" }
             guard let loc = entryLocation(pgd: pgd, va: va, level: 1) else { return "no PTE page maps that address" }
             if case .ptepModifyProtCommit = op {
-                guard config.preserveAD else { return "MMU_PT_UPDATE_PRESERVE_AD is off" }
                 guard cpus[c].currentMM == mm else { return "mm \(mm) is not this cpu's current mm" }
                 // mprotect's change_pte_range runs its ptep_modify_prot_start/commit pairs in a
                 // lazy MMU section (arch_enter_lazy_mmu_mode), always.
@@ -306,13 +325,13 @@ extension GuestState {
             guard !cpus.contains(where: { $0.currentMM == mm }), !mmInLazySection(mm) else { return "a task still uses mm \(mm)" }
             return nil
         case .mmPinAll(let c):
-            guard config.saveRestore, validCPU(c) else { return "save/restore is off" }
+            guard validCPU(c) else { return "cpu \(c) missing" }
             guard cpus.allSatisfy({ $0.lazyMode == .none && !$0.busy && $0.pendingIPIs.isEmpty }) else {
                 return "a cpu is lazy or inside an operation (stop_machine waits)"
             }
             return nil
         case .mmUnpinAll(let c):
-            guard config.saveRestore, validCPU(c), suspended else { return "not suspended" }
+            guard validCPU(c), suspended else { return "not suspended" }
             return nil
         case .setPhysToMachine:
             return nil
@@ -739,7 +758,7 @@ extension GuestState {
         }
         // Save runs under stop_machine with every CPU idle and completes at once, so the CPU
         // that runs it makes no difference: offered once.
-        if config.saveRestore, let c = cpus.indices.first { ops.append(.mmPinAll(cpu: c)) }
+        if let c = cpus.indices.first { ops.append(.mmPinAll(cpu: c)) }   // filtered by its feature below
         return ops.filter { notApplicableReason($0) == nil }
     }
 }
