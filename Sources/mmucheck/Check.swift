@@ -36,7 +36,7 @@ struct Check: ParsableCommand {
     func run() throws {
         let specs: [CheckSpec], scenarios: [Checker.Scenario]
         do { (specs, scenarios) = try CheckInputs.load(paths: paths.isEmpty ? ["specs"] : paths) } catch {
-            printErr("mmucheck check: \(error)")
+            for e in error.all { printErr("mmucheck check: \(e)") }
             throw ExitCode(2)
         }
         specs.forEach(printWarnings)

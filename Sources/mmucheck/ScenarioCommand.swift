@@ -31,7 +31,7 @@ struct ScenarioCommand: ParsableCommand {
     func run() throws {
         let scenarios: [Checker.Scenario]
         do { scenarios = try ScenarioFiles.load(paths: paths.isEmpty ? ["specs/scenarios"] : paths) } catch {
-            printErr("mmucheck scenario: \(error)")
+            for e in error.all { printErr("mmucheck scenario: \(e)") }
             throw ExitCode(2)
         }
         var code: Int32 = 0

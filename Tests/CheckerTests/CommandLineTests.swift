@@ -77,6 +77,24 @@ import Testing
         }
     }
 
+    @Test("check and scenario report every malformed file and path at once, each FILE:LINE: key:, and run nothing")
+    func everyMalformedInputIsReported() throws {
+        try withTemporaryFolder("many-bad") { dir in
+            let a = dir.appendingPathComponent("a.yaml").path, b = dir.appendingPathComponent("b.yaml").path
+            let c = dir.appendingPathComponent("c.yaml").path, missing = dir.appendingPathComponent("missing.yaml").path
+            try "model: hypervisor\nfrobnicate: 1\n".write(toFile: a, atomically: true, encoding: .utf8)
+            try "model: hypervisor\nsizes:\n  levels: 9\n".write(toFile: b, atomically: true, encoding: .utf8)
+            try "model: hypervisor\nsteps:\n  - pin: {level: 2, mfn: 0}\n    expect: maybe\n".write(toFile: c, atomically: true, encoding: .utf8)
+            let r = try mmucheck(["check", a, "specs/quick/hypervisor-tiny.yaml", b, c, missing])
+            #expect(r.code == 2 && r.out.isEmpty, "\(r.out)")
+            for needle in ["\(a):2: frobnicate:", "\(b):3: sizes.levels:", "\(c):4: steps[0].expect:", "\(missing): path: no such file"] {
+                #expect(r.err.contains(needle), "\(needle) not in \(r.err)")
+            }
+            let s = try mmucheck(["scenario", c, "specs/scenarios/xsa-185.yaml", missing])
+            #expect(s.code == 2 && s.err.contains("\(c):4: steps[0].expect:") && s.err.contains("\(missing): path:"), "\(s.err)")
+        }
+    }
+
     /// Issue #4's acceptance: every malformed spec file of the loader's table, written to
     /// disk and given to the binary, exits 2 naming file, line and key.
     @Test(arguments: SpecLoaderTests.malformed)

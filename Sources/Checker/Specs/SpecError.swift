@@ -20,3 +20,22 @@ public struct SpecError: Error, Equatable, CustomStringConvertible, Sendable {
         return text.escapingControlCharacters
     }
 }
+
+/// Every malformed input of a run over several files, each `FILE:LINE: key: what`: `check`
+/// and `scenario` report them all at once, as a compiler does, instead of one per attempt.
+public struct SpecErrors: Error, CustomStringConvertible, Sendable {
+    public var all: [SpecError]
+
+    public var description: String { all.map(\.description).joined(separator: "\n") }
+
+    /// `body` applied to each item in order; every item's error is collected, and thrown
+    /// together once all were tried.
+    static func collect<T, R>(_ items: [T], _ body: (T) throws(SpecError) -> R) throws(SpecErrors) -> [R] {
+        var out: [R] = [], errors: [SpecError] = []
+        for item in items {
+            do { out.append(try body(item)) } catch { errors.append(error) }
+        }
+        if !errors.isEmpty { throw SpecErrors(all: errors) }
+        return out
+    }
+}
