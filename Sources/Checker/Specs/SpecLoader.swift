@@ -358,8 +358,9 @@ public enum SpecLoader {
         case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
             return SpecError(file: file, line: mark.line, key: "yaml", message: problem)
         case let .duplicatedKeysInMapping(duplicates, context):
-            return SpecError(file: file, line: context.mark.line, key: duplicates.first ?? "yaml",
-                             message: "key given more than once")
+            guard let key = duplicates.first else { return SpecError(file: file, line: context.mark.line, key: "yaml", message: "key given more than once") }
+            let at = DuplicateKeyPath.locate(context.text, key: key, line: context.mark.line, column: context.mark.column)
+            return SpecError(file: file, line: at.line, key: at.path, message: "key given more than once")
         default:
             return SpecError(file: file, line: 0, key: "yaml", message: "\(e)")
         }
