@@ -22,19 +22,16 @@ public struct CoverageGaps: Sendable {
         let chosen = Set(ModelCatalog.chosen(spec)), finishing = ModelCatalog.finishingSteps(spec.level)
         let claimed = Set(spec.notReached.map(\.operation))
         neverGenerated = ModelCatalog.unexploredReasons(spec.level).filter { !claimed.contains($0.operation) }
-        let generatedNowhere = Set(ModelCatalog.unexplored(spec.level))
-        for r in spec.notReached {
-            notReached.append((r.operation, r.why, r.line, chosen.contains(r.operation) || finishing.contains(r.operation), c.fired(r.operation)))
-        }
+        let generatedNowhere = ModelCatalog.unexplored(spec.level)
+        notReached = Self.claims(spec, c, chosen: chosen.union(finishing))
         for (i, op) in c.operations.enumerated() {
             let fired = c.fired[i] > 0
-            let offered = (chosen.contains(op) || finishing.contains(op))
-                && ModelCatalog.featureMissing(op, level: spec.level, config: spec.config) == nil
-            if offered || fired { shown.append(op) }
+            let featureOff = ModelCatalog.featureMissing(op, level: spec.level, config: spec.config)
+            if (featureOff == nil && (chosen.contains(op) || finishing.contains(op))) || fired { shown.append(op) }
             if claimed.contains(op) || generatedNowhere.contains(op) || fired { continue }
             // A feature that is off explains the most; a finishing step fires only where its
             // operation began, whether the spec lists it or not.
-            if let why = ModelCatalog.featureMissing(op, level: spec.level, config: spec.config) {
+            if let why = featureOff {
                 notOffered.append((op, why))
             } else if finishing.contains(op) {
                 finishingNeverFired.append(op)
@@ -44,6 +41,14 @@ public struct CoverageGaps: Sendable {
                 notEnabled.append(op)
             }
         }
+    }
+
+    /// The spec's `not-reached:` claims with how often each operation fired (`chosen`: the
+    /// operations the spec offers, for the report's wording). `ExploreOutcome.contradicted`
+    /// reads the claims that fired from here, without the rest of the gaps.
+    static func claims(_ spec: CheckSpec, _ c: Coverage, chosen: Set<String> = [])
+        -> [(operation: String, why: String, line: Int, chosen: Bool, fired: Int)] {
+        spec.notReached.map { ($0.operation, $0.why, $0.line, chosen.contains($0.operation), c.fired($0.operation)) }
     }
 
     /// The report's lines (after its heading): the loud ones first.

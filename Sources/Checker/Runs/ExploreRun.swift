@@ -33,10 +33,10 @@ public struct ExploreOutcome: Sendable {
     }
 
     /// The spec's `not-reached:` operations that fired anyway, with how often.
-    /// (`CoverageGaps.notReached`, the one reading of the claims.)
+    /// (`CoverageGaps.claims`, the one reading of the claims.)
     public var contradicted: [(operation: String, why: String, line: Int, fired: Int)] {
         guard let c = stats.coverage else { return [] }
-        return CoverageGaps(spec, c).notReached.filter { $0.fired > 0 }.map { ($0.operation, $0.why, $0.line, $0.fired) }
+        return CoverageGaps.claims(spec, c).filter { $0.fired > 0 }.map { ($0.operation, $0.why, $0.line, $0.fired) }
     }
 
     /// The spec's `expect-reached:` conditions the run did not meet (so far, when incomplete).

@@ -22,7 +22,7 @@ enum DuplicateKeyPath {
             for j in line..<lines.count {
                 let l = lines[j], ind = l.prefix { $0 == " " }.count
                 let t = l.dropFirst(ind)
-                if !t.isEmpty, !t.hasPrefix("#"), ind < column - 1, !(ind == column - 3 && t.hasPrefix("- ")) { break }
+                if !t.isEmpty, !t.hasPrefix("#"), ind < column - 1 { break }   // the mapping ended
                 if ind == column - 1, leadingKey(String(t)) == key { repeatLine = j + 1; break }
             }
         }
@@ -33,13 +33,12 @@ enum DuplicateKeyPath {
         // A flow mapping that is itself a list item: the walk starts at its own line.
         let flowItem = flow && first.dropFirst(indent).hasPrefix("- ")
         if flowItem { j = line; level = indent + 1 }
-        if flow && !flowItem && indent == 0 { return (repeatLine, (components + [key]).joined(separator: ".")) }
         while j > 0 && (level > 0 || afterItem) {
             j -= 1
             let l = lines[j], ind = l.prefix { $0 == " " }.count
             let t = String(l.dropFirst(ind))
             if t.isEmpty || t.hasPrefix("#") { continue }
-            if t.hasPrefix("- ") && (ind < level || (ind == level - 2)) {
+            if t.hasPrefix("- ") && ind < level {
                 // A list item holding the key's mapping: its index among its siblings.
                 var index = 0, k = j
                 while k > 0 {
